@@ -1,0 +1,294 @@
+"""Seeded generator of the Polyvore-U style sample outfits (``data_samples/fashion``).
+
+The story: every item has a style, a colour and a pattern; users have hidden tastes; an outfit
+is liked with probability proportional to ``exp(score / temperature)`` where ``score`` is the
+rule-based oracle of :mod:`minirec.data.fashion_world`. Files follow the Polyvore-U layout so
+the same loaders read the real data.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from minirec.data.draw import draw_garment
+from minirec.data.fashion_world import (
+    CATEGORIES,
+    COLOURS,
+    PATTERNS,
+    SHAPES,
+    STYLES,
+    FashionOracle,
+    Item,
+    UserTaste,
+)
+from minirec.data.io import atomic_write_bytes, atomic_write_json, atomic_write_jsonl, atomic_write_text
+from minirec.data.png import encode_png
+
+SPLITS = ("train", "val", "test")
+TUPLE_HEADER = "user,top,bottom,shoe"
+FITB_HEADER = "user,blank,top,bottom,shoe,candidate_0,candidate_1,candidate_2,candidate_3,answer"
+
+
+@dataclass(frozen=True)
+class FashionConfig:
+    """Sizes and knobs of the synthetic outfits; defaults give the committed sample."""
+
+    seed: int = 2019
+    items_per_category: int = 200
+    users: int = 120
+    train_per_user: int = 25
+    val_per_user: int = 5
+    test_per_user: int = 10
+    candidates_per_user: int = 3000
+    temperature: float = 1.5
+    image_size: int = 48
+
+
+COLOUR_WORDS = {
+    "black": ("black", "jet black", "ebony"),
+    "white": ("white", "ivory", "off-white"),
+    "grey": ("grey", "charcoal", "heather grey"),
+    "navy": ("navy", "dark blue", "midnight blue"),
+    "red": ("red", "scarlet", "crimson"),
+    "yellow": ("yellow", "mustard", "lemon"),
+    "green": ("green", "emerald", "olive"),
+    "pink": ("pink", "rose", "blush"),
+}
+PATTERN_WORDS = {
+    "solid": ("", "plain", "solid"),
+    "striped": ("striped", "stripy", "pinstriped"),
+    "dotted": ("polka-dot", "dotted", "spotted"),
+    "checked": ("checked", "plaid", "gingham"),
+}
+SHAPE_WORDS = {
+    "t-shirt": ("t-shirt", "tee", "crew-neck tee"),
+    "shirt": ("shirt", "button-down shirt", "oxford shirt"),
+    "tank top": ("tank top", "sports vest", "racerback tank"),
+    "blouse": ("blouse", "peasant blouse", "flowy top"),
+    "jeans": ("jeans", "denim trousers", "straight-leg jeans"),
+    "pencil skirt": ("pencil skirt", "tailored skirt", "midi skirt"),
+    "shorts": ("shorts", "running shorts", "gym shorts"),
+    "maxi skirt": ("maxi skirt", "tiered skirt", "flowing skirt"),
+    "sneakers": ("sneakers", "trainers", "canvas shoes"),
+    "heels": ("heels", "pumps", "court shoes"),
+    "running shoes": ("running shoes", "runners", "training shoes"),
+    "boots": ("boots", "ankle boots", "suede boots"),
+}
+STYLE_WORDS = {
+    "casual": ("relaxed", "everyday", "easy-going"),
+    "formal": ("tailored", "elegant", "office"),
+    "sporty": ("athletic", "performance", "gym-ready"),
+    "boho": ("bohemian", "festival", "free-spirited"),
+}
+
+
+def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
+    return options[int(rng.integers(len(options)))]
+
+
+def describe_item(item: Item, rng: np.random.Generator) -> str:
+    """A templated product description with synonyms, e.g. 'elegant scarlet gingham pumps'."""
+    record = item.as_record()
+    colour = _pick(rng, COLOUR_WORDS[record["colour"]])
+    pattern = _pick(rng, PATTERN_WORDS[record["pattern"]])
+    shape = _pick(rng, SHAPE_WORDS[record["shape"]])
+    style = _pick(rng, STYLE_WORDS[record["style"]])
+    template = int(rng.integers(3))
+    if template == 0:
+        words = [colour, pattern, shape]
+    elif template == 1:
+        words = [style, colour, pattern, shape]
+    else:
+        words = [pattern, shape, "in", colour]
+    return " ".join(w for w in words if w)
+
+
+def sample_items(config: FashionConfig, rng: np.random.Generator) -> dict[str, list[Item]]:
+    """Items per category: uniform style and colour; half the items are solid."""
+    items: dict[str, list[Item]] = {}
+    for c, category in enumerate(CATEGORIES):
+        items[category] = []
+        for _ in range(config.items_per_category):
+            style = int(rng.integers(len(STYLES)))
+            colour = int(rng.integers(len(COLOURS)))
+            pattern = 0 if rng.random() < 0.5 else int(rng.integers(1, len(PATTERNS)))
+            items[category].append(Item(category=c, style=style, colour=colour, pattern=pattern))
+    return items
+
+
+def sample_tastes(config: FashionConfig, rng: np.random.Generator) -> list[UserTaste]:
+    """Each user: a favourite style (+3), a second one (+1), two liked colours (+2), one disliked (-2)."""
+    tastes = []
+    for _ in range(config.users):
+        styles = rng.permutation(len(STYLES))
+        style_points = [0] * len(STYLES)
+        style_points[int(styles[0])], style_points[int(styles[1])] = 3, 1
+        colours = rng.permutation(len(COLOURS))
+        colour_points = [0] * len(COLOURS)
+        colour_points[int(colours[0])] = colour_points[int(colours[1])] = 2
+        colour_points[int(colours[2])] = -2
+        tastes.append(UserTaste(tuple(style_points), tuple(colour_points)))
+    return tastes
+
+
+def _random_outfits(config: FashionConfig, rng: np.random.Generator, user: int, n: int) -> np.ndarray:
+    outfits = np.empty((n, 4), np.int64)
+    outfits[:, 0] = user
+    outfits[:, 1:] = rng.integers(0, config.items_per_category, (n, 3))
+    return outfits
+
+
+def _sample_proportional(
+    weights: np.ndarray, count: int, rng: np.random.Generator
+) -> list[int]:
+    """Indices drawn without replacement with probability proportional to ``weights``."""
+    weights = weights.copy()
+    chosen = []
+    for _ in range(count):
+        cumulative = np.cumsum(weights)
+        index = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+        chosen.append(index)
+        weights[index] = 0.0
+    return chosen
+
+
+def sample_positives(
+    config: FashionConfig, oracle: FashionOracle, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Per-user liked outfits, split into train/val/test (rows ``user,top,bottom,shoe``).
+
+    Each user's outfits are drawn without replacement from ``candidates_per_user`` random
+    outfits with probability proportional to ``exp(score / temperature)`` (importance
+    resampling of the oracle's distribution).
+    """
+    per_user = config.train_per_user + config.val_per_user + config.test_per_user
+    exp_of = {}  # exact, platform-independent weights for the integer scores
+    splits: dict[str, list[np.ndarray]] = {split: [] for split in SPLITS}
+    bounds = np.cumsum([config.train_per_user, config.val_per_user])
+    for user in range(config.users):
+        candidates = _random_outfits(config, rng, user, config.candidates_per_user)
+        scores = oracle.score(candidates)
+        for s in np.unique(scores):
+            exp_of.setdefault(int(s), math.exp(int(s) / config.temperature))
+        weights = np.array([exp_of[int(s)] for s in scores])
+        liked = candidates[_sample_proportional(weights, per_user, rng)]
+        for split, part in zip(SPLITS, np.split(liked, bounds), strict=True):
+            splits[split].append(part)
+    return {split: np.concatenate(parts) for split, parts in splits.items()}
+
+
+def random_negatives(config: FashionConfig, positives: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One random mixture of items per positive row, same user (row-aligned)."""
+    negatives = positives.copy()
+    negatives[:, 1:] = rng.integers(0, config.items_per_category, (len(positives), 3))
+    return negatives
+
+
+def hard_negatives(positives: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """For each positive row, another user's positive outfit of the same split (row-aligned)."""
+    negatives = positives.copy()
+    for row, user in enumerate(positives[:, 0]):
+        other = int(rng.integers(len(positives)))
+        while positives[other, 0] == user:
+            other = int(rng.integers(len(positives)))
+        negatives[row, 1:] = positives[other, 1:]
+    return negatives
+
+
+def fill_in_the_blank(
+    config: FashionConfig, positives: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """One question per test outfit: blank one slot, offer the true item and 3 random others.
+
+    Rows: ``user, blank slot, top, bottom, shoe (-1 at the blank), 4 candidates, answer``.
+    """
+    questions = np.empty((len(positives), 10), np.int64)
+    for row, (user, *outfit) in enumerate(positives):
+        blank = int(rng.integers(3))
+        truth = outfit[blank]
+        distractors: list[int] = []
+        while len(distractors) < 3:
+            item = int(rng.integers(config.items_per_category))
+            if item != truth and item not in distractors:
+                distractors.append(item)
+        answer = int(rng.integers(4))
+        candidates = distractors[:answer] + [truth] + distractors[answer:]
+        shown = list(outfit)
+        shown[blank] = -1
+        questions[row] = [user, blank, *shown, *candidates, answer]
+    return questions
+
+
+def _csv(header: str, rows: np.ndarray, first_column: list[str] | None = None) -> str:
+    lines = [header]
+    for index, row in enumerate(rows):
+        values = [str(int(v)) for v in row]
+        if first_column is not None:
+            values[1] = first_column[index]
+        lines.append(",".join(values))
+    return "\n".join(lines) + "\n"
+
+
+def generate_fashion(root: str | Path, config: FashionConfig = FashionConfig()) -> None:
+    """Write the whole fashion sample under ``root`` (deterministic in ``config``)."""
+    root = Path(root)
+    rng = np.random.default_rng(config.seed)
+    items = sample_items(config, rng)
+    tastes = sample_tastes(config, rng)
+    oracle = FashionOracle(items, tastes)
+    for category in CATEGORIES:
+        records, paths = [], []
+        for index, item in enumerate(items[category]):
+            record = item.as_record()
+            path = f"images/{category}/{index:04d}.png"
+            pixels = draw_garment(category, record["shape"], record["colour"], record["pattern"], rng,
+                                  size=config.image_size)
+            atomic_write_bytes(root / path, encode_png(pixels))
+            paths.append(path)
+            records.append({"id": index, "image": path, "text": describe_item(item, rng),
+                            "attributes": record})
+        atomic_write_text(root / f"image_list_{category}", "\n".join(paths) + "\n")
+        atomic_write_jsonl(root / f"items_{category}.jsonl", records)
+    positives = sample_positives(config, oracle, rng)
+    for split in SPLITS:
+        posi = positives[split]
+        atomic_write_text(root / f"tuples_{split}_posi.csv", _csv(TUPLE_HEADER, posi))
+        atomic_write_text(root / f"tuples_{split}_nega.csv",
+                          _csv(TUPLE_HEADER, random_negatives(config, posi, rng)))
+        atomic_write_text(root / f"tuples_{split}_nega_hard.csv",
+                          _csv(TUPLE_HEADER, hard_negatives(posi, rng)))
+    questions = fill_in_the_blank(config, positives["test"], rng)
+    atomic_write_text(root / "fitb_test.csv",
+                      _csv(FITB_HEADER, questions, [CATEGORIES[b] for b in questions[:, 1]]))
+    atomic_write_json(root / "truth.json", {
+        "config": asdict(config),
+        "users": [{"style_points": list(t.style_points), "colour_points": list(t.colour_points)}
+                  for t in tastes],
+    })
+    atomic_write_text(root / "README.md", FASHION_README.format(**asdict(config)))
+
+
+FASHION_README = """\
+# Synthetic fashion outfits (Polyvore-U layout)
+
+Generated by `python -m minirec.data.generate` (seed {seed}); do not edit by hand.
+
+| file | content |
+|---|---|
+| `image_list_{{top,bottom,shoe}}` | line *i* = image of item *i* of that category |
+| `images/<category>/NNNN.png` | {image_size}x{image_size} RGB pictures, drawn procedurally |
+| `items_<category>.jsonl` | line *i* = item *i*: `id`, `image`, `text` (description), `attributes` |
+| `tuples_<split>_posi.csv` | liked outfits, header `user,top,bottom,shoe` |
+| `tuples_<split>_nega.csv` | negatives: random mixtures of items, row-aligned with the positives |
+| `tuples_<split>_nega_hard.csv` | negatives: another user's liked outfit, row-aligned |
+| `fitb_test.csv` | fill in the blank: one slot `-1`, 4 candidates, `answer` = index of the true one |
+| `truth.json` | hidden tastes of the users and the generator settings (for oracle scores) |
+
+{users} users, {items_per_category} items per category; per user {train_per_user} train, \
+{val_per_user} val and {test_per_user} test outfits. An outfit is liked with probability
+proportional to `exp(score / {temperature})`, `score` from `minirec.data.fashion_world`.
+"""

@@ -1,0 +1,49 @@
+"""Reproducibility, device choice and progress bars shared by every notebook."""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+T = TypeVar("T")
+
+
+def set_seed(seed: int, deterministic: bool = True) -> None:
+    """Seed Python, numpy and torch; with ``deterministic``, ask torch for deterministic kernels.
+
+    ``warn_only=True``: an operation without a deterministic implementation warns instead of
+    failing, so a notebook still runs on a GPU that lacks one.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # needed by cuBLAS determinism
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+
+
+def choose_device(prefer: str | None = None) -> torch.device:
+    """``prefer`` if given (e.g. ``"cpu"``), else CUDA when available, else CPU.
+
+    The environment variable ``MINIREC_DEVICE`` overrides both (handy to force the CPU).
+    """
+    name = os.environ.get("MINIREC_DEVICE") or prefer
+    if name:
+        return torch.device(name)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def progress(iterable: Iterable[T], desc: str | None = None, **kwargs) -> Iterator[T]:
+    """A ``tqdm.auto`` progress bar (a widget in Jupyter, text in a terminal).
+
+    Set ``MINIREC_PROGRESS=0`` to silence every bar (e.g. in batch runs).
+    """
+    disable = os.environ.get("MINIREC_PROGRESS", "1") == "0"
+    return tqdm(iterable, desc=desc, disable=disable, **kwargs)
