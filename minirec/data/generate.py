@@ -1,7 +1,7 @@
 """Regenerate ``data_samples/`` bit for bit, and check it against its hash manifest.
 
     python -m minirec.data.generate                 # rebuild data_samples/ (atomically)
-    python -m minirec.data.generate --check         # rebuild in a temp dir, compare with MANIFEST
+    python -m minirec.data.generate --check         # files and a fresh rebuild vs the MANIFEST
     python -m minirec.data.generate --out DIR       # write elsewhere
 
 ``data_samples/MANIFEST.sha256`` lists ``sha256  relative/path`` for every file; the test suite
@@ -72,15 +72,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_ROOT,
                         help="where the samples live (default: data_samples/ of the checkout)")
     parser.add_argument("--check", action="store_true",
-                        help="regenerate into a temporary folder and compare with --out's manifest")
+                        help="check --out's files against its manifest, then regenerate into a "
+                             "temporary folder and compare that too; exit 1 on any difference")
     args = parser.parse_args(argv)
     if not args.check:
         generate_samples(args.out)
         print(f"wrote {args.out} ({len(file_hashes(args.out))} files)")
         return 0
+    expected = read_manifest(args.out)
+    problems = [f"in {args.out}: {p}" for p in manifest_differences(expected, file_hashes(args.out))]
     with tempfile.TemporaryDirectory() as tmp:
         generate_samples(Path(tmp) / "samples")
-        problems = manifest_differences(read_manifest(args.out), file_hashes(Path(tmp) / "samples"))
+        problems += [f"regenerated: {p}"
+                     for p in manifest_differences(expected, file_hashes(Path(tmp) / "samples"))]
     for problem in problems:
         print(problem)
     print("identical" if not problems else f"{len(problems)} differences")

@@ -63,9 +63,9 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def atomic_write_json(path: str | Path, obj: Any) -> None:
-    """Write ``obj`` as deterministic, human-readable JSON (sorted keys, 1-space indent)."""
-    atomic_write_text(path, json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+def atomic_write_json(path: str | Path, obj: Any, sort_keys: bool = True) -> None:
+    """Write ``obj`` as deterministic, human-readable JSON (1-space indent, keys sorted by default)."""
+    atomic_write_text(path, json.dumps(obj, indent=1, sort_keys=sort_keys, ensure_ascii=False) + "\n")
 
 
 def atomic_write_jsonl(path: str | Path, records: list[dict[str, Any]]) -> None:

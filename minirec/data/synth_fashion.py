@@ -19,13 +19,17 @@ from minirec.data.fashion_world import (
     CATEGORIES,
     COLOURS,
     PATTERNS,
-    SHAPES,
     STYLES,
     FashionOracle,
     Item,
     UserTaste,
 )
-from minirec.data.io import atomic_write_bytes, atomic_write_json, atomic_write_jsonl, atomic_write_text
+from minirec.data.io import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_jsonl,
+    atomic_write_text,
+)
 from minirec.data.png import encode_png
 
 SPLITS = ("train", "val", "test")

@@ -14,7 +14,12 @@ import numpy as np
 
 from minirec.data.amazon import ItemMeta, Review, reviews_to_sequences, write_sequence_files
 from minirec.data.draw import draw_product
-from minirec.data.io import atomic_write_bytes, atomic_write_json, atomic_write_jsonl, atomic_write_text
+from minirec.data.io import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_jsonl,
+    atomic_write_text,
+)
 from minirec.data.png import encode_png
 from minirec.data.shopping_world import (
     BRANDS,
@@ -82,7 +87,9 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
     return options[int(rng.integers(len(options)))]
 
 
-def sample_catalogue(config: ShoppingConfig, rng: np.random.Generator) -> tuple[list[ItemMeta], CatalogueTruth]:
+def sample_catalogue(
+    config: ShoppingConfig, rng: np.random.Generator
+) -> tuple[list[ItemMeta], CatalogueTruth]:
     """Items sorted by ASIN, with their metadata and hidden truth (same order)."""
     taken: set[str] = set()
     rows = []

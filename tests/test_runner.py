@@ -1,0 +1,35 @@
+"""`make run`'s runner executes real notebooks with a real kernel and tabulates headlines."""
+
+from __future__ import annotations
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from minirec.runner import main
+
+
+def write_notebook(path, *sources):
+    nbformat.write(new_notebook(cells=[new_code_cell(s) for s in sources],
+                                metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                         "display_name": "Python 3"}}), path)
+    return path
+
+
+def test_runner_executes_into_build_and_prints_the_table(tmp_path, capsys):
+    source = write_notebook(tmp_path / "00_demo.ipynb",
+                            "from minirec.report import record_headline",
+                            "record_headline('00_demo', {'auc': 0.75, 'users': 3})")
+    before = source.read_bytes()
+    assert main([str(source), "--out", str(tmp_path / "build")]) == 0
+    out = capsys.readouterr().out
+    assert "00_demo" in out and "auc 0.750, users 3" in out and "ok" in out
+    executed = nbformat.read(tmp_path / "build" / "notebooks" / "00_demo.ipynb", as_version=4)
+    assert executed.cells[1].outputs[0]["text"].startswith("headline of 00_demo")
+    assert source.read_bytes() == before  # the committed notebook is never touched
+
+
+def test_runner_reports_a_failing_notebook(tmp_path, capsys):
+    source = write_notebook(tmp_path / "01_broken.ipynb", "assert 1 + 1 == 3, 'arithmetic is broken'")
+    assert main([str(source), "--out", str(tmp_path / "build")]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "arithmetic is broken" in out
