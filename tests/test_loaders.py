@@ -55,8 +55,16 @@ def test_tuples_wrong_column_count(tmp_path):
 
 def test_tuples_wrong_header(tmp_path):
     path = write(tmp_path / "t.csv", "user,top,shoe,bottom\n0,1,2,0\n")
-    with raises_at(path, 1, "expected the header user,top,bottom,shoe"):
+    with raises_at(path, 1, "expected the header user,top,bottom,shoe or user,top,top,bottom,shoe"):
         read_tuples(path)
+
+
+def test_tuples_with_two_tops_copy_a_missing_second_top(tmp_path):
+    path = write(tmp_path / "t", "user,top,top,bottom,shoe\n0,1,2,0,0\n1,2,-1,1,1\n")
+    assert read_tuples(path, num_items=ITEMS).tolist() == [[0, 1, 2, 0, 0], [1, 2, 2, 1, 1]]
+    bad = write(tmp_path / "u", "user,top,top,bottom,shoe\n0,1,2,-1,0\n")
+    with raises_at(bad, 2, "unknown item id -1 in column 'bottom'"):
+        read_tuples(bad, num_items=ITEMS)
 
 
 def test_tuples_unknown_item_id(tmp_path):
@@ -77,12 +85,24 @@ def test_tuples_non_utf8(tmp_path):
         read_tuples(path)
 
 
-def test_fitb_blank_must_be_minus_one(tmp_path):
-    header = "user,blank,top,bottom,shoe,candidate_0,candidate_1,candidate_2,candidate_3,answer\n"
-    good = "0,bottom,1,-1,2,0,1,2,0,3\n"
-    assert read_fitb(write(tmp_path / "f.csv", header + good), ITEMS)[0, 1] == 1
-    path = write(tmp_path / "g.csv", header + good + "0,top,1,-1,2,0,1,2,0,3\n")
-    with raises_at(path, 3, "-1 exactly at the blank slot"):
+FITB_HEADER = ",".join(["user,top,bottom,shoe"] * 4) + "\n"
+
+
+def test_fitb_reads_the_official_layout(tmp_path):
+    path = write(tmp_path / "fill_in_blank_test", FITB_HEADER + "0,1,2,0,0,1,0,0,0,1,1,0,0,1,2,1\n")
+    questions = read_fitb(path, ITEMS)
+    assert questions.shape == (1, 4, 4) and questions[0, :, 2].tolist() == [2, 0, 1, 2] and questions[0, 3, 3] == 1
+
+
+def test_fitb_candidates_must_differ_in_one_slot(tmp_path):
+    path = write(tmp_path / "fill_in_blank_test", FITB_HEADER + "0,1,2,0,0,1,0,0,0,1,1,0,0,0,0,0\n")
+    with raises_at(path, 2, "differ from the first in exactly one slot"):
+        read_fitb(path, ITEMS)
+
+
+def test_fitb_wrong_column_count(tmp_path):
+    path = write(tmp_path / "fill_in_blank_test", FITB_HEADER + "0,1,2,0,0,1,0,0\n")
+    with raises_at(path, 2, "expected 16 columns", "got 8"):
         read_fitb(path, ITEMS)
 
 
@@ -95,16 +115,22 @@ def make_polyvore(root: Path) -> Path:
         for name in names:
             write(root / name, b"png")
         write(root / f"image_list_{category}", "\n".join(names) + "\n")
-    for split in ("train", "val", "test"):
-        write(root / f"tuples_{split}_posi.csv", "user,top,bottom,shoe\n0,0,1,2\n1,2,2,2\n")
-        write(root / f"tuples_{split}_nega.csv", "user,top,bottom,shoe\n0,1,1,1\n1,0,0,0\n")
+    for split in ("train", "val", "test"):  # the release's names have no extension
+        write(root / f"tuples_{split}_posi", "user,top,bottom,shoe\n0,0,1,2\n1,2,2,2\n")
+        write(root / f"tuples_{split}_nega", "user,top,bottom,shoe\n0,1,1,1\n1,0,0,0\n")
     return root
 
 
 def test_polyvore_folder_loads(tmp_path):
     data = PolyvoreU.load(make_polyvore(tmp_path))
-    assert data.num_users == 2 and data.num_items == ITEMS
-    assert data.tuples["train"]["posi"].shape == (2, 4)
+    assert data.num_users == 2 and data.num_items == ITEMS and data.slots == ("top", "bottom", "shoe")
+    assert data.tuples["train"]["posi"].shape == (2, 4) and data.fitb is None
+
+
+def test_polyvore_accepts_a_csv_suffix(tmp_path):
+    root = make_polyvore(tmp_path)
+    (root / "tuples_val_nega").rename(root / "tuples_val_nega.csv")
+    assert PolyvoreU.load(root).tuples["val"]["nega"].tolist() == [[0, 1, 1, 1], [1, 0, 0, 0]]
 
 
 def test_polyvore_missing_image_file(tmp_path):
@@ -116,15 +142,15 @@ def test_polyvore_missing_image_file(tmp_path):
 
 def test_polyvore_negatives_must_be_row_aligned(tmp_path):
     root = make_polyvore(tmp_path)
-    write(root / "tuples_val_nega.csv", "user,top,bottom,shoe\n0,1,1,1\n")
-    with raises_at(root / "tuples_val_nega.csv", None, "expected 2 rows, row-aligned"):
+    write(root / "tuples_val_nega", "user,top,bottom,shoe\n0,1,1,1\n")
+    with raises_at(root / "tuples_val_nega", None, "expected 2 rows of 4 columns, row-aligned"):
         PolyvoreU.load(root)
 
 
 def test_polyvore_unknown_item_in_folder(tmp_path):
     root = make_polyvore(tmp_path)
-    write(root / "tuples_test_posi.csv", "user,top,bottom,shoe\n0,0,1,2\n1,2,3,2\n")
-    with raises_at(root / "tuples_test_posi.csv", 3, "unknown item id 3"):
+    write(root / "tuples_test_posi", "user,top,bottom,shoe\n0,0,1,2\n1,2,3,2\n")
+    with raises_at(root / "tuples_test_posi", 3, "unknown item id 3"):
         PolyvoreU.load(root)
 
 

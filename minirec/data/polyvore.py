@@ -1,15 +1,19 @@
-"""Readers and PyTorch datasets for Polyvore-U style outfit data.
+"""Readers and PyTorch datasets for Polyvore-U outfit data (Lu et al. 2019).
 
-Layout (the real Polyvore-U release and ``data_samples/fashion`` alike)::
+Layout of the real release (e.g. ``polyvore-630``) and of ``data_samples/fashion`` alike::
 
-    image_list_top, image_list_bottom, image_list_shoe    line i = image path of item i
-    tuples_{train,val,test}_posi.csv                       header user,top,bottom,shoe
-    tuples_{train,val,test}_nega.csv                       row-aligned negatives
-    items_{top,bottom,shoe}.jsonl                          optional: text and attributes
-    fitb_test.csv                                          optional: fill-in-the-blank questions
+    image_list_top, image_list_bottom, image_list_shoe   line i = image file of item i
+    tuples_{train,val,test}_posi                          CSV, header user,top,bottom,shoe
+    tuples_{train,val,test}_nega                          random mixtures, row-aligned
+    tuples_{train,val,test}_nega_hard                     other users' outfits, row-aligned
+    fill_in_blank_test                                    4 outfits per line, the true one first
+    items_{top,bottom,shoe}.jsonl                         (sample only) text and attributes
 
-Every reader checks what it reads and raises :class:`DataFormatError` naming the file, the
-line and what was expected.
+The tuple files have no extension in the release; a ``.csv`` suffix is accepted too. The
+variable-length variants (Polyvore-519 / -32) have the header ``user,top,top,bottom,shoe`` and
+``-1`` for a missing second top, which is read as a copy of the first top (the convention of
+the official code). Every reader checks what it reads and raises :class:`DataFormatError`
+naming the file, the line and what was expected.
 """
 
 from __future__ import annotations
@@ -28,9 +32,9 @@ from minirec.data.errors import DataFormatError
 from minirec.data.io import iter_text_lines
 
 CATEGORIES: tuple[str, ...] = ("top", "bottom", "shoe")
-TUPLE_COLUMNS: tuple[str, ...] = ("user", *CATEGORIES)
-FITB_COLUMNS: tuple[str, ...] = ("user", "blank", *CATEGORIES, "candidate_0", "candidate_1",
-                                 "candidate_2", "candidate_3", "answer")
+#: Accepted tuple headers: three slots, or two tops for the variable-length variants.
+OUTFIT_SLOTS: tuple[tuple[str, ...], ...] = (CATEGORIES, ("top", "top", "bottom", "shoe"))
+FITB_CANDIDATES = 4
 
 
 def _parse_int(path: Path, number: int, column: str, text: str) -> int:
@@ -48,26 +52,57 @@ def _check_range(path: Path, number: int, column: str, value: int, size: int, wh
         )
 
 
-def _csv_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, list[str]]]:
+def _header_and_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The comma-separated header and the non-empty rows, each checked for its column count."""
     lines = iter_text_lines(path)
     first = next(lines, None)
-    if first is None:
-        raise DataFormatError(path, f"empty file; expected the header {','.join(columns)}", line=1)
+    if first is None or not first[1].strip():
+        raise DataFormatError(path, "empty file; expected a header such as user,top,bottom,shoe", line=1)
     header = first[1].strip().split(",")
-    if tuple(header) != columns:
-        raise DataFormatError(path, f"expected the header {','.join(columns)}, got {first[1]!r}", line=1)
     rows = []
     for number, line in lines:
         if not line.strip():
             continue
         values = line.strip().split(",")
-        if len(values) != len(columns):
+        if len(values) != len(header):
             raise DataFormatError(
-                path, f"expected {len(columns)} columns ({','.join(columns)}), got {len(values)}",
-                line=number,
+                path, f"expected {len(header)} columns ({','.join(header)}), got {len(values)}", line=number
             )
         rows.append((number, values))
-    return rows
+    return header, rows
+
+
+def _outfit_slots(path: Path, columns: list[str]) -> tuple[str, ...]:
+    for slots in OUTFIT_SLOTS:
+        if tuple(columns) == ("user", *slots):
+            return slots
+    expected = " or ".join(",".join(("user", *slots)) for slots in OUTFIT_SLOTS)
+    raise DataFormatError(path, f"expected the header {expected}, got {','.join(columns)!r}", line=1)
+
+
+def _parse_outfit(path: Path, number: int, slots: tuple[str, ...], values: list[str],
+                  num_users: int | None, num_items: dict[str, int] | None) -> list[int]:
+    """``[user, item per slot]``; a ``-1`` second top becomes a copy of the first."""
+    row = [_parse_int(path, number, column, text)
+           for column, text in zip(("user", *slots), values, strict=True)]
+    if num_users is not None:
+        _check_range(path, number, "user", row[0], num_users, "user")
+    for k, category in enumerate(slots, start=1):
+        second_top = len(slots) == 4 and k == 2
+        if second_top and row[k] == -1:
+            row[k] = row[1]
+        elif num_items is not None:
+            _check_range(path, number, category, row[k], num_items[category], "item")
+        elif row[k] < 0:
+            raise DataFormatError(path, f"column {category!r} should be an item id >= 0, got {row[k]}",
+                                  line=number)
+    return row
+
+
+def tuple_file(root: str | Path, name: str) -> Path:
+    """``root/name``, or ``root/name.csv`` when only that exists."""
+    plain, csv = Path(root) / name, Path(root) / f"{name}.csv"
+    return csv if csv.exists() and not plain.exists() else plain
 
 
 def read_image_list(path: str | Path, image_root: str | Path | None = None) -> list[str]:
@@ -91,45 +126,42 @@ def read_image_list(path: str | Path, image_root: str | Path | None = None) -> l
 
 def read_tuples(path: str | Path, num_users: int | None = None,
                 num_items: dict[str, int] | None = None) -> np.ndarray:
-    """An ``(n, 4)`` int64 array of ``user, top, bottom, shoe`` rows, ids range-checked."""
+    """Outfit rows ``user, top, [top,] bottom, shoe`` as an int64 array, ids range-checked."""
     path = Path(path)
-    rows = _csv_rows(path, TUPLE_COLUMNS)
-    out = np.empty((len(rows), len(TUPLE_COLUMNS)), np.int64)
+    header, rows = _header_and_rows(path)
+    slots = _outfit_slots(path, header)
+    out = np.empty((len(rows), 1 + len(slots)), np.int64)
     for r, (number, values) in enumerate(rows):
-        for c, (column, text) in enumerate(zip(TUPLE_COLUMNS, values, strict=True)):
-            out[r, c] = _parse_int(path, number, column, text)
-            if column == "user" and num_users is not None:
-                _check_range(path, number, column, int(out[r, c]), num_users, "user")
-            elif column != "user" and num_items is not None:
-                _check_range(path, number, column, int(out[r, c]), num_items[column], "item")
+        out[r] = _parse_outfit(path, number, slots, values, num_users, num_items)
     return out
 
 
 def read_fitb(path: str | Path, num_items: dict[str, int] | None = None) -> np.ndarray:
-    """Fill-in-the-blank questions as an ``(n, 10)`` array; the ``blank`` column holds a slot index."""
+    """Fill-in-the-blank questions, ``(questions, candidates, 1 + slots)``; candidate 0 is the truth.
+
+    Each line of the official ``fill_in_blank_test`` holds several whole outfits of one user that
+    differ in a single slot, the ground truth first.
+    """
     path = Path(path)
-    rows = _csv_rows(path, FITB_COLUMNS)
-    out = np.empty((len(rows), len(FITB_COLUMNS)), np.int64)
+    header, rows = _header_and_rows(path)
+    width = next((1 + len(s) for s in OUTFIT_SLOTS if len(header) % (1 + len(s)) == 0
+                  and header[: 1 + len(s)] == ["user", *s]), None)
+    if width is None or header != header[:width] * (len(header) // width):
+        raise DataFormatError(path, "expected the header user,top,bottom,shoe repeated once per "
+                              f"candidate outfit, got {','.join(header[:8])!r}...", line=1)
+    slots = _outfit_slots(path, header[:width])
+    candidates = len(header) // width
+    out = np.empty((len(rows), candidates, width), np.int64)
     for r, (number, values) in enumerate(rows):
-        blank = values[1]
-        if blank not in CATEGORIES:
-            raise DataFormatError(path, f"column 'blank' should be one of {CATEGORIES}, got {blank!r}",
+        for c in range(candidates):
+            out[r, c] = _parse_outfit(path, number, slots, values[c * width:(c + 1) * width], None, num_items)
+        if len(set(out[r, :, 0].tolist())) != 1:
+            raise DataFormatError(path, "all candidate outfits of a question should have the same user",
                                   line=number)
-        out[r] = [_parse_int(path, number, col, v) if col != "blank" else CATEGORIES.index(v)
-                  for col, v in zip(FITB_COLUMNS, values, strict=True)]
-        for slot, category in enumerate(CATEGORIES):
-            item = int(out[r, 2 + slot])
-            if (item == -1) != (slot == out[r, 1]):
-                raise DataFormatError(path, f"column {category!r} should be -1 exactly at the blank slot",
-                                      line=number)
-            if num_items is not None and item != -1:
-                _check_range(path, number, category, item, num_items[category], "item")
-        if num_items is not None:
-            size = num_items[CATEGORIES[out[r, 1]]]
-            for k in range(4):
-                _check_range(path, number, f"candidate_{k}", int(out[r, 5 + k]), size, "item")
-        if not 0 <= out[r, 9] < 4:
-            raise DataFormatError(path, f"column 'answer' should be 0..3, got {out[r, 9]}", line=number)
+        differing = (out[r, 1:, 1:] != out[r, :1, 1:]).sum(axis=1)
+        if not np.all(differing == 1):
+            raise DataFormatError(path, "each candidate outfit should differ from the first in exactly "
+                                  "one slot", line=number)
     return out
 
 
@@ -160,10 +192,12 @@ class PolyvoreU:
 
     Attributes:
         images: per category, image paths relative to ``root``.
-        tuples: ``tuples[split][kind]`` with kind ``posi``, ``nega`` and, if present, ``nega_hard``.
+        tuples: ``tuples[split][kind]`` with kind ``posi``, ``nega`` and, if present, ``nega_hard``;
+            rows ``user, item per slot``.
         num_users: one more than the largest user id in any tuple file.
         items: per category, item records (text, attributes) when ``items_*.jsonl`` exist.
-        fitb: fill-in-the-blank questions when ``fitb_test.csv`` exists.
+        fitb: ``(questions, 4, 1 + slots)`` outfits, the true one first, when
+            ``fill_in_blank_test`` exists.
     """
 
     root: Path
@@ -178,24 +212,31 @@ class PolyvoreU:
         root = Path(root)
         images = {c: read_image_list(root / f"image_list_{c}", image_root=root) for c in CATEGORIES}
         num_items = {c: len(v) for c, v in images.items()}
-        raw = {s: {k: read_tuples(root / f"tuples_{s}_{k}.csv", num_items=num_items)
-                   for k in ("posi", "nega", "nega_hard") if (root / f"tuples_{s}_{k}.csv").exists()}
+        raw = {s: {k: read_tuples(tuple_file(root, f"tuples_{s}_{k}"), num_items=num_items)
+                   for k in ("posi", "nega", "nega_hard") if tuple_file(root, f"tuples_{s}_{k}").exists()}
                for s in splits}
         num_users = 1 + max((int(t[:, 0].max()) for kinds in raw.values() for t in kinds.values()
                              if len(t)), default=-1)
         for split, kinds in raw.items():
             if "posi" not in kinds:
-                raise FileNotFoundError(root / f"tuples_{split}_posi.csv")
+                raise FileNotFoundError(f"{root / f'tuples_{split}_posi'}: no such file")
             for kind, table in kinds.items():
-                if kind != "posi" and len(table) != len(kinds["posi"]):
-                    raise DataFormatError(root / f"tuples_{split}_{kind}.csv",
-                                          f"expected {len(kinds['posi'])} rows, row-aligned with "
-                                          f"tuples_{split}_posi.csv; found {len(table)}")
+                if kind != "posi" and table.shape != kinds["posi"].shape:
+                    raise DataFormatError(tuple_file(root, f"tuples_{split}_{kind}"),
+                                          f"expected {len(kinds['posi'])} rows of {kinds['posi'].shape[1]} "
+                                          f"columns, row-aligned with tuples_{split}_posi; found "
+                                          f"{table.shape[0]} rows of {table.shape[1]}")
         items = {c: read_item_records(root / f"items_{c}.jsonl", num_items[c])
                  for c in CATEGORIES if (root / f"items_{c}.jsonl").exists()}
-        fitb_path = root / "fitb_test.csv"
+        fitb_path = tuple_file(root, "fill_in_blank_test")
         fitb = read_fitb(fitb_path, num_items) if fitb_path.exists() else None
         return cls(root, images, raw, num_users, items, fitb)
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        """Category of each outfit slot, e.g. ``('top', 'bottom', 'shoe')``."""
+        width = next(iter(self.tuples.values()))["posi"].shape[1]
+        return next(s for s in OUTFIT_SLOTS if len(s) == width - 1)
 
     @property
     def num_items(self) -> dict[str, int]:
@@ -225,7 +266,7 @@ class ItemImages(Dataset):
 
 
 class OutfitPairs(Dataset):
-    """Row-aligned (positive, negative) outfits for BPR: ``(user, pos items (3,), neg items (3,))``."""
+    """Row-aligned (positive, negative) outfits for BPR: ``(user, positive items, negative items)``."""
 
     def __init__(self, positives: np.ndarray, negatives: np.ndarray) -> None:
         if positives.shape != negatives.shape or not np.array_equal(positives[:, 0], negatives[:, 0]):
