@@ -91,7 +91,8 @@ FITB_HEADER = ",".join(["user,top,bottom,shoe"] * 4) + "\n"
 def test_fitb_reads_the_official_layout(tmp_path):
     path = write(tmp_path / "fill_in_blank_test", FITB_HEADER + "0,1,2,0,0,1,0,0,0,1,1,0,0,1,2,1\n")
     questions = read_fitb(path, ITEMS)
-    assert questions.shape == (1, 4, 4) and questions[0, :, 2].tolist() == [2, 0, 1, 2] and questions[0, 3, 3] == 1
+    assert questions.shape == (1, 4, 4) and questions[0, 3, 3] == 1
+    assert questions[0, :, 2].tolist() == [2, 0, 1, 2]
 
 
 def test_fitb_candidates_must_differ_in_one_slot(tmp_path):
