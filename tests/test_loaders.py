@@ -279,3 +279,23 @@ def test_readers_leave_nothing_behind_on_failure(tmp_path):
         read_sequences(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert np.array_equal(left_pad([], 2), [0, 0])
+
+
+def test_a_utf8_byte_order_mark_is_ignored(tmp_path):
+    path = write(tmp_path / "t", "\ufeffuser,top,bottom,shoe\r\n0,1,2,0\r\n".encode())
+    assert read_tuples(path).tolist() == [[0, 1, 2, 0]]
+
+
+def test_torch_datasets_over_the_sample():
+    from minirec.data.polyvore import ItemImages, OutfitPairs
+    from minirec.data.samples import load_fashion
+
+    data = load_fashion()
+    image, item = ItemImages(data, "shoe")[5]
+    assert item == 5 and image.shape == (3, 48, 48) and 0.0 <= image.min() and image.max() <= 1.0
+    pairs = OutfitPairs(data.tuples["train"]["posi"], data.tuples["train"]["nega"])
+    user, positive, negative = pairs[0]
+    assert len(pairs) == 3000 and positive.shape == negative.shape == (3,)
+    assert user.item() == data.tuples["train"]["posi"][0, 0]
+    with pytest.raises(ValueError, match="row-aligned"):
+        OutfitPairs(data.tuples["train"]["posi"], data.tuples["val"]["nega"])

@@ -23,8 +23,9 @@ from minirec.data.errors import DataFormatError
 def iter_text_lines(path: str | Path) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, line)`` pairs (1-based, newline stripped) of a UTF-8 text file.
 
-    Files ending in ``.gz`` are decompressed on the fly. Bytes that are not valid UTF-8 raise a
-    :class:`DataFormatError` naming the line and the byte offset within it.
+    Files ending in ``.gz`` are decompressed on the fly; a UTF-8 byte-order mark on the first
+    line is dropped. Bytes that are not valid UTF-8 raise a :class:`DataFormatError` naming the
+    line and the byte offset within it.
     """
     path = Path(path)
     if not path.is_file():
@@ -41,6 +42,8 @@ def iter_text_lines(path: str | Path) -> Iterator[tuple[int, str]]:
                     "expected a UTF-8 text file",
                     line=number,
                 ) from None
+            if number == 1:
+                text = text.removeprefix("\ufeff")
             yield number, text.rstrip("\r\n")
 
 

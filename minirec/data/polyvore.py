@@ -248,7 +248,7 @@ class PolyvoreU:
     def load_image(self, category: str, item: int) -> np.ndarray:
         """The item's picture as an ``(H, W, 3)`` uint8 array."""
         with Image.open(self.image_path(category, item)) as image:
-            return np.asarray(image.convert("RGB"))
+            return np.array(image.convert("RGB"))  # a writable copy
 
 
 class ItemImages(Dataset):

@@ -77,7 +77,7 @@ class ShoppingSample:
 
     def image(self, item: int) -> np.ndarray:
         with Image.open(self.root / self.meta[self.item_names[item - 1]].image_url) as image:
-            return np.asarray(image.convert("RGB"))
+            return np.array(image.convert("RGB"))  # a writable copy
 
     def split(self) -> LeaveOneOut:
         return LeaveOneOut.split(self.sequences, num_items=self.num_items)

@@ -31,6 +31,7 @@ from minirec.data.io import (
     atomic_write_text,
 )
 from minirec.data.png import encode_png
+from minirec.data.sampling import draw_without_replacement, pick
 
 SPLITS = ("train", "val", "test")
 TUPLE_HEADER = "user,top,bottom,shoe"
@@ -90,17 +91,13 @@ STYLE_WORDS = {
 }
 
 
-def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
-    return options[int(rng.integers(len(options)))]
-
-
 def describe_item(item: Item, rng: np.random.Generator) -> str:
     """A templated product description with synonyms, e.g. 'elegant scarlet gingham pumps'."""
     record = item.as_record()
-    colour = _pick(rng, COLOUR_WORDS[record["colour"]])
-    pattern = _pick(rng, PATTERN_WORDS[record["pattern"]])
-    shape = _pick(rng, SHAPE_WORDS[record["shape"]])
-    style = _pick(rng, STYLE_WORDS[record["style"]])
+    colour = pick(rng, COLOUR_WORDS[record["colour"]])
+    pattern = pick(rng, PATTERN_WORDS[record["pattern"]])
+    shape = pick(rng, SHAPE_WORDS[record["shape"]])
+    style = pick(rng, STYLE_WORDS[record["style"]])
     template = int(rng.integers(3))
     if template == 0:
         words = [colour, pattern, shape]
@@ -146,20 +143,6 @@ def _random_outfits(config: FashionConfig, rng: np.random.Generator, user: int, 
     return outfits
 
 
-def _sample_proportional(
-    weights: np.ndarray, count: int, rng: np.random.Generator
-) -> list[int]:
-    """Indices drawn without replacement with probability proportional to ``weights``."""
-    weights = weights.copy()
-    chosen = []
-    for _ in range(count):
-        cumulative = np.cumsum(weights)
-        index = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
-        chosen.append(index)
-        weights[index] = 0.0
-    return chosen
-
-
 def sample_positives(
     config: FashionConfig, oracle: FashionOracle, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
@@ -179,7 +162,7 @@ def sample_positives(
         for s in np.unique(scores):
             exp_of.setdefault(int(s), math.exp(int(s) / config.temperature))
         weights = np.array([exp_of[int(s)] for s in scores])
-        liked = candidates[_sample_proportional(weights, per_user, rng)]
+        liked = candidates[draw_without_replacement(weights, per_user, rng)]
         for split, part in zip(SPLITS, np.split(liked, bounds), strict=True):
             splits[split].append(part)
     return {split: np.concatenate(parts) for split, parts in splits.items()}

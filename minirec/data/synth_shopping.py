@@ -21,6 +21,7 @@ from minirec.data.io import (
     atomic_write_text,
 )
 from minirec.data.png import encode_png
+from minirec.data.sampling import draw_index, pick
 from minirec.data.shopping_world import (
     BRANDS,
     LEAVES,
@@ -83,10 +84,6 @@ def _random_code(rng: np.random.Generator, prefix: str, length: int, taken: set[
             return code
 
 
-def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
-    return options[int(rng.integers(len(options)))]
-
-
 def sample_catalogue(
     config: ShoppingConfig, rng: np.random.Generator
 ) -> tuple[list[ItemMeta], CatalogueTruth]:
@@ -103,8 +100,8 @@ def sample_catalogue(
             other = LEAVES[int(rng.integers(len(LEAVES)))]
             if other[1] != leaf_name:
                 paths.append(["Beauty", other[0], other[1]])
-        title = " ".join([brand, _pick(rng, STYLE_WORDS[style]), _pick(rng, LEAF_WORDS[leaf_name]),
-                          _pick(rng, SIZES)])
+        title = " ".join([brand, pick(rng, STYLE_WORDS[style]), pick(rng, LEAF_WORDS[leaf_name]),
+                          pick(rng, SIZES)])
         asin = _random_code(rng, "B00", 7, taken)
         meta = ItemMeta(asin=asin, title=title, brand=brand,
                         categories=tuple(tuple(p) for p in paths), image_url=f"images/{asin}.png")
@@ -118,11 +115,6 @@ def sample_catalogue(
     return [r[1] for r in rows], truth
 
 
-def _draw_index(probabilities: np.ndarray, rng: np.random.Generator) -> int:
-    cumulative = np.cumsum(probabilities)
-    return int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
-
-
 def sample_user_sequence(
     config: ShoppingConfig, truth: CatalogueTruth, rng: np.random.Generator
 ) -> tuple[list[int], list[int]]:
@@ -130,13 +122,13 @@ def sample_user_sequence(
     extra = int(rng.geometric(config.extra_length_stop)) - 1
     length = min(config.min_length + extra, config.max_length)
     style = int(rng.integers(len(STYLES)))
-    items = [_draw_index(truth.choice_weights(style), rng)]
+    items = [draw_index(truth.choice_weights(style), rng)]
     styles = [style]
     while len(items) < length:
         if rng.random() < config.style_drift:
             style = int(rng.integers(len(STYLES)))
         probabilities = oracle_next_item_probabilities(truth, items[-1], style, np.array(items))
-        items.append(_draw_index(probabilities, rng))
+        items.append(draw_index(probabilities, rng))
         styles.append(style)
     return items, styles
 
