@@ -128,6 +128,20 @@ def test_polyvore_folder_loads(tmp_path):
     assert data.tuples["train"]["posi"].shape == (2, 4) and data.fitb is None
 
 
+def test_polyvore_images_in_a_separate_folder(tmp_path):
+    root = make_polyvore(tmp_path / "tuples_630")
+    (root / "images").rename(tmp_path / "291x291")
+    for category in ITEMS:  # the release lists bare file names
+        names = (root / f"image_list_{category}").read_text().replace("images/", "")
+        write(root / f"image_list_{category}", names)
+        for name in names.split():
+            (tmp_path / "291x291" / f"images/{name}").parent.mkdir(parents=True, exist_ok=True)
+    data = PolyvoreU.load(root, image_dir=tmp_path / "291x291")
+    assert data.image_path("top", 1) == tmp_path / "291x291" / "top1.png"
+    with raises_at(root / "image_list_top", 1, "'top0.png' not found"):
+        PolyvoreU.load(root)
+
+
 def test_polyvore_accepts_a_csv_suffix(tmp_path):
     root = make_polyvore(tmp_path)
     (root / "tuples_val_nega").rename(root / "tuples_val_nega.csv")

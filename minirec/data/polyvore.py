@@ -191,7 +191,10 @@ class PolyvoreU:
     """A Polyvore-U style dataset folder, read and validated eagerly.
 
     Attributes:
-        images: per category, image paths relative to ``root``.
+        root: the folder of the tuple files (e.g. ``polyvore/tuples_630`` of the release).
+        image_dir: the folder the ``image_list_*`` names are relative to (the release keeps the
+            pictures apart, in ``polyvore/images/291x291``; the sample keeps them under ``root``).
+        images: per category, image paths relative to ``image_dir``.
         tuples: ``tuples[split][kind]`` with kind ``posi``, ``nega`` and, if present, ``nega_hard``;
             rows ``user, item per slot``.
         num_users: one more than the largest user id in any tuple file.
@@ -201,6 +204,7 @@ class PolyvoreU:
     """
 
     root: Path
+    image_dir: Path
     images: dict[str, list[str]]
     tuples: dict[str, dict[str, np.ndarray]]
     num_users: int
@@ -208,9 +212,12 @@ class PolyvoreU:
     fitb: np.ndarray | None = None
 
     @classmethod
-    def load(cls, root: str | Path, splits: tuple[str, ...] = ("train", "val", "test")) -> PolyvoreU:
-        root = Path(root)
-        images = {c: read_image_list(root / f"image_list_{c}", image_root=root) for c in CATEGORIES}
+    def load(cls, root: str | Path, image_dir: str | Path | None = None,
+             splits: tuple[str, ...] = ("train", "val", "test")) -> PolyvoreU:
+        """Read and validate a folder; each listed image must exist under ``image_dir`` (default: root)."""
+        root = Path(root).expanduser()
+        image_dir = Path(image_dir).expanduser() if image_dir is not None else root
+        images = {c: read_image_list(root / f"image_list_{c}", image_root=image_dir) for c in CATEGORIES}
         num_items = {c: len(v) for c, v in images.items()}
         raw = {s: {k: read_tuples(tuple_file(root, f"tuples_{s}_{k}"), num_items=num_items)
                    for k in ("posi", "nega", "nega_hard") if tuple_file(root, f"tuples_{s}_{k}").exists()}
@@ -230,7 +237,7 @@ class PolyvoreU:
                  for c in CATEGORIES if (root / f"items_{c}.jsonl").exists()}
         fitb_path = tuple_file(root, "fill_in_blank_test")
         fitb = read_fitb(fitb_path, num_items) if fitb_path.exists() else None
-        return cls(root, images, raw, num_users, items, fitb)
+        return cls(root, image_dir, images, raw, num_users, items, fitb)
 
     @property
     def slots(self) -> tuple[str, ...]:
@@ -243,7 +250,7 @@ class PolyvoreU:
         return {c: len(v) for c, v in self.images.items()}
 
     def image_path(self, category: str, item: int) -> Path:
-        return self.root / self.images[category][item]
+        return self.image_dir / self.images[category][item]
 
     def load_image(self, category: str, item: int) -> np.ndarray:
         """The item's picture as an ``(H, W, 3)`` uint8 array."""
