@@ -5,13 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from minirec.baselines import item_counts, most_popular_scores, outfit_popularity_scores
+from minirec.baselines import (
+    item_counts,
+    most_popular_scores,
+    outfit_popularity_scores,
+    shopping_oracle_ranks,
+)
 from minirec.data import fashion_world as fw
 from minirec.data.samples import (
     fashion_oracle,
     load_fashion,
     load_shopping,
-    shopping_oracle_ranks,
     shopping_truth,
 )
 from minirec.data.shopping_world import oracle_next_item_probabilities, transition_matrix

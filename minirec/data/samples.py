@@ -18,8 +18,7 @@ from minirec.data import fashion_world as fw
 from minirec.data.amazon import ItemMeta, read_metadata
 from minirec.data.polyvore import PolyvoreU
 from minirec.data.sequences import LeaveOneOut, read_item_attributes, read_sequences
-from minirec.data.shopping_world import CatalogueTruth, oracle_next_item_probabilities
-from minirec.metrics import rank_of_target
+from minirec.data.shopping_world import CatalogueTruth
 
 
 def samples_root() -> Path:
@@ -113,21 +112,3 @@ def shopping_truth(sample: ShoppingSample) -> tuple[CatalogueTruth, dict[int, li
     )
     styles = {uid: truth["user_styles"][name] for uid, name in enumerate(sample.user_names, start=1)}
     return catalogue, styles
-
-
-def shopping_oracle_ranks(sample: ShoppingSample, stage: str = "test") -> np.ndarray:
-    """Rank of each user's held-out item under the generator's true next-item distribution.
-
-    Full ranking over all item ids with the user's history masked; every user is evaluated.
-    The oracle knows the hidden style, so this is a ceiling, not a baseline.
-    """
-    catalogue, styles = shopping_truth(sample)
-    split = sample.split()
-    target = split.test if stage == "test" else split.valid
-    ranks = []
-    for user in sample.sequences:
-        history = np.array(split.history(user, stage))
-        step = len(history)  # index of the target in the full sequence
-        probabilities = oracle_next_item_probabilities(catalogue, history[-1], styles[user][step], history)
-        ranks.append(rank_of_target(probabilities, target[user], excluded=np.append(history, 0)))
-    return np.array(ranks)
