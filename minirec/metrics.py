@@ -76,3 +76,49 @@ def fitb_accuracy(candidate_scores: np.ndarray, answers: np.ndarray) -> float:
     best = scores == scores.max(axis=1, keepdims=True)
     hit = best[np.arange(len(answers)), answers]
     return float(np.mean(hit / best.sum(axis=1)))
+
+
+def ndcg_standard(scores: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """Standard NDCG@k of one ranked list with binary labels: discount ``log2(rank + 1)``.
+
+    Equals ``sklearn.metrics.ndcg_score([labels], [scores], k=k)`` when scores have no ties.
+    """
+    scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=np.float64)
+    order = np.argsort(-scores, kind="stable")
+    discounts = 1.0 / np.log2(np.arange(2, len(scores) + 2))
+    dcg = (labels[order][:k] * discounts[:k]).sum()
+    ideal = (np.sort(labels)[::-1][:k] * discounts[:k]).sum()
+    return float(dcg / ideal) if ideal > 0 else 0.0
+
+
+def ndcg_fhn(scores: np.ndarray, labels: np.ndarray) -> float:
+    """NDCG as the Fashion Hash Net code reports it: NDCG@k averaged over every cut-off k = 1..n.
+
+    Gains ``2^label - 1``, discount ``log2(max(rank, 2))`` (so ranks 1 and 2 weigh the same).
+    """
+    scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=np.float64)
+    order = np.argsort(-scores, kind="stable")
+    discounts = np.log2(np.maximum(np.arange(1, len(scores) + 1), 2.0))
+    dcg = np.cumsum((2.0 ** labels[order] - 1) / discounts)
+    ideal = np.cumsum((2.0 ** np.sort(labels)[::-1] - 1) / discounts)
+    return float(np.mean(dcg / ideal))
+
+
+def mean_user_ndcg(users: np.ndarray, positive_scores: np.ndarray, negative_users: np.ndarray,
+                   negative_scores: np.ndarray, form: str = "standard", k: int = 10) -> float:
+    """Per-user NDCG over that user's positives (label 1) and negatives (label 0), averaged.
+
+    ``form="standard"`` is NDCG@k (:func:`ndcg_standard`); ``form="fhn"`` is the all-cut-off
+    average of the official code (:func:`ndcg_fhn`).
+    """
+    if form not in ("standard", "fhn"):
+        raise ValueError(f"form should be 'standard' or 'fhn', got {form!r}")
+    values = []
+    for user in np.unique(users):
+        pos, neg = positive_scores[users == user], negative_scores[negative_users == user]
+        if pos.size and neg.size:
+            scores = np.concatenate([pos, neg])
+            labels = np.concatenate([np.ones(pos.size), np.zeros(neg.size)])
+            value = ndcg_standard(scores, labels, k) if form == "standard" else ndcg_fhn(scores, labels)
+            values.append(value)
+    return float(np.mean(values))

@@ -52,3 +52,28 @@ def test_hit_rate_and_ndcg_hand_computed():
 def test_fitb_accuracy_shares_ties():
     scores = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
     assert fitb_accuracy(scores, np.array([1, 0, 2])) == pytest.approx((0.5 + 1 + 0.25) / 3)
+
+
+def test_standard_ndcg_matches_sklearn():
+    from sklearn.metrics import ndcg_score
+
+    from minirec.metrics import ndcg_standard
+
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        scores, labels = rng.normal(size=20), (rng.random(20) < 0.4).astype(float)
+        for k in (5, 10, 20):
+            assert ndcg_standard(scores, labels, k) == pytest.approx(ndcg_score([labels], [scores], k=k))
+
+
+def test_fhn_ndcg_hand_computed():
+    from minirec.metrics import mean_user_ndcg, ndcg_fhn
+
+    # ranked labels [0, 1]: discounts log2(max(rank, 2)) = [1, 1]; NDCG@1 = 0, NDCG@2 = 1 -> mean 0.5
+    assert ndcg_fhn(np.array([2.0, 1.0]), np.array([0.0, 1.0])) == pytest.approx(0.5)
+    assert ndcg_fhn(np.array([1.0, 2.0]), np.array([0.0, 1.0])) == pytest.approx(1.0)
+    users = np.array([0, 1])
+    assert mean_user_ndcg(users, np.array([1.0, 1.0]), users, np.array([2.0, 0.0]), form="fhn") == \
+        pytest.approx((0.5 + 1.0) / 2)
+    with pytest.raises(ValueError, match="form should be"):
+        mean_user_ndcg(users, np.ones(2), users, np.ones(2), form="other")

@@ -1,0 +1,1 @@
+"""Item features: images (torchvision CNNs), texts (transformers encoders), categories (multi-hot)."""

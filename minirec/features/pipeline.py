@@ -1,0 +1,105 @@
+"""Item features of an outfit dataset, computed once and cached: what notebooks 02-04 start from.
+
+``fashion_features(data)`` returns ``features[modality][category]`` arrays (one row per item)
+for the modalities ``visual``, ``text`` and ``category``:
+
+- visual: a pretrained torchvision backbone when ``image_weights`` is given, else the
+  penultimate layer of a :class:`~minirec.features.image.SmallCNN` trained on the item pictures
+  to predict shape, colour and pattern;
+- text: a local ``transformers`` model when ``text_model`` is given, else a tiny BERT trained on
+  the descriptions (saved with ``save_pretrained`` and loaded back through the real path);
+- category: multi-hot ``category``, ``style``, ``colour`` and ``pattern`` attributes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from minirec.data.polyvore import CATEGORIES, ItemImages, PolyvoreU
+from minirec.features.cache import FeatureCache, fingerprint_files
+from minirec.features.categories import multi_hot, vocabulary_ids
+from minirec.features.image import (
+    extract_features,
+    imagenet_preprocess,
+    torchvision_backbone,
+    train_attribute_cnn,
+)
+from minirec.features.text import encode_texts, load_text_encoder, train_text_encoder
+
+FEATURES_VERSION = 1  # bump when the feature code changes, so stale cache entries are not reused
+ATTRIBUTE_TARGETS = ("shape", "colour", "pattern")  # what the offline encoders learn to predict
+MULTI_HOT_KEYS = ("category", "style", "colour", "pattern")
+
+
+def item_images(data: PolyvoreU) -> torch.Tensor:
+    """All item pictures, categories in order, as one ``(items, 3, H, W)`` tensor in [0, 1]."""
+    return torch.stack([ItemImages(data, c)[i][0] for c in CATEGORIES for i in range(data.num_items[c])])
+
+
+def item_records(data: PolyvoreU) -> list[dict]:
+    if set(data.items) != set(CATEGORIES):
+        raise ValueError(f"{data.root}: the offline encoders need items_<category>.jsonl with attributes "
+                         "(the sample has them); pass image_weights / text_model for data without them")
+    return [r for c in CATEGORIES for r in data.items[c]]
+
+
+def attribute_labels(
+    records: list[dict], keys: tuple[str, ...] = ATTRIBUTE_TARGETS
+) -> dict[str, torch.Tensor]:
+    """Integer class labels per attribute (classes sorted by name)."""
+    return {k: torch.tensor([sorted({r["attributes"][k] for r in records}).index(r["attributes"][k])
+                             for r in records]) for k in keys}
+
+
+def split_by_category(rows: np.ndarray, data: PolyvoreU) -> dict[str, np.ndarray]:
+    bounds = np.cumsum([data.num_items[c] for c in CATEGORIES])[:-1]
+    return dict(zip(CATEGORIES, np.split(rows, bounds), strict=True))
+
+
+def data_fingerprint(data: PolyvoreU) -> str:
+    files = [data.root / f"image_list_{c}" for c in CATEGORIES]
+    files += [data.root / f"items_{c}.jsonl" for c in CATEGORIES if c in data.items]
+    files += [data.image_path(c, i) for c in CATEGORIES for i in range(data.num_items[c])]
+    return fingerprint_files(files)
+
+
+def compute_visual(data: PolyvoreU, image_backbone: str | None, image_weights: str | Path | None,
+                   device: torch.device | str) -> np.ndarray:
+    images = item_images(data)
+    if image_weights is not None:
+        backbone, _ = torchvision_backbone(image_backbone or "vgg16", image_weights)
+        return extract_features(backbone, imagenet_preprocess(images), batch_size=32, device=device).numpy()
+    model, _ = train_attribute_cnn(images, attribute_labels(item_records(data)), device=device)
+    return extract_features(model.features, images, device=device).numpy()
+
+
+def compute_text(data: PolyvoreU, text_model: str | Path | None, cache: FeatureCache,
+                 device: torch.device | str) -> np.ndarray:
+    records = item_records(data)
+    texts = [r["text"] for r in records]
+    if text_model is None:
+        text_model = cache.root / "text-encoder"
+        train_text_encoder(texts, attribute_labels(records), save_to=text_model, device=device)
+    tokenizer, model = load_text_encoder(text_model, device=device)
+    return encode_texts(tokenizer, model, texts, device=device).numpy()
+
+
+def fashion_features(data: PolyvoreU, cache: FeatureCache | None = None, image_backbone: str | None = None,
+                     image_weights: str | Path | None = None, text_model: str | Path | None = None,
+                     device: torch.device | str = "cpu") -> dict[str, dict[str, np.ndarray]]:
+    """``features[modality][category]``: float32 arrays, one row per item, cached on disk."""
+    cache = cache or FeatureCache()
+    key = {"data": data_fingerprint(data), "version": FEATURES_VERSION, "torch": torch.__version__}
+    visual = cache.load_or_compute(
+        "fashion-visual", key | {"backbone": image_backbone, "weights": str(image_weights)},
+        lambda: {"rows": compute_visual(data, image_backbone, image_weights, device)})["rows"]
+    text = cache.load_or_compute(
+        "fashion-text", key | {"text_model": str(text_model)},
+        lambda: {"rows": compute_text(data, text_model, cache, device)})["rows"]
+    ids, vocabulary = vocabulary_ids([r["attributes"] for r in item_records(data)], MULTI_HOT_KEYS)
+    category = multi_hot(ids, len(vocabulary))
+    return {name: split_by_category(rows.astype(np.float32), data)
+            for name, rows in (("visual", visual), ("text", text), ("category", category))}

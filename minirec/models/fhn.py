@@ -1,0 +1,207 @@
+"""Fashion Hash Net (Lu et al., CVPR 2019): binary codes for users and items, and the matching block.
+
+Shapes: ``B`` batch, ``N`` outfit slots, ``D`` code length, ``F`` feature width.
+
+- A **hashing module** per (modality, category): ``Linear(F, F/2) -> ReLU -> Dropout ->
+  Linear(F/2, D, bias=False)`` then the code layer (``tanh(beta h)`` while training, ``sign`` at
+  test time). One module per category makes the codes *type-dependent*.
+- **User codes**: one-hot user -> ``Linear(U, D, bias=False)`` -> code layer.
+- The **matching block** scores user ``u`` and outfit ``O = (x_1..x_N)``:
+
+      score = s * [ 1/(N D) sum_n u^T L_ui x_n  +  1/(|P| D) sum_{(n,m) in P} x_n^T L_ii x_m ]
+
+  with learned diagonal ``L_ui``, ``L_ii`` (initialised to 1), ``P`` all slot pairs ``n < m``
+  (without the top-top pair when an outfit has two tops) and ``s = 10``. With one term only, it
+  is doubled, keeping scores in ``[-2s, 2s]`` (the official code's convention). With visual and
+  text codes the score is ``0.5 * (visual + text)``, with one shared user code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from minirec.hashing.relax import CodeLayer
+
+TERMS = ("both", "preference", "compatibility")
+
+
+@dataclass(frozen=True)
+class FHNConfig:
+    """Architecture of a Fashion Hash Net."""
+
+    num_users: int
+    feature_dims: dict[str, int]  # modality -> feature width F, e.g. {"visual": 64, "text": 64}
+    slots: tuple[str, ...] = ("top", "bottom", "shoe")
+    dim: int = 64
+    terms: str = "both"
+    relaxation: str = "tanh"
+    dropout: float = 0.5
+    score_scale: float = 10.0
+    init_std: float = 0.01
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.terms not in TERMS:
+            raise ValueError(f"terms should be one of {TERMS}, got {self.terms!r}")
+        if not self.feature_dims:
+            raise ValueError("feature_dims needs at least one modality, e.g. {'visual': 64}")
+        if self.dim < 1:
+            raise ValueError(f"dim (the code length D) must be >= 1, got {self.dim}")
+
+
+class HashingModule(nn.Module):
+    """Features ``(..., F)`` -> codes ``(..., D)``: two linear layers, then the code layer."""
+
+    def __init__(self, in_features: int, dim: int, dropout: float = 0.5, relaxation: str = "tanh",
+                 init_std: float = 0.01) -> None:
+        super().__init__()
+        hidden = max(1, in_features // 2)
+        self.net = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Dropout(dropout),
+                                 nn.Linear(hidden, dim, bias=False))
+        self.code = CodeLayer(relaxation)
+        nn.init.normal_(self.net[0].weight, std=init_std)
+        nn.init.zeros_(self.net[0].bias)
+        nn.init.normal_(self.net[3].weight, std=init_std)
+
+    def forward(self, features: torch.Tensor, binary: bool = False) -> torch.Tensor:
+        return self.code(self.net(features), binary=binary)
+
+
+class UserCodes(nn.Module):
+    """User ids -> one-hot -> ``Linear(U, D, bias=False)`` -> codes ``(B, D)``."""
+
+    def __init__(self, num_users: int, dim: int, relaxation: str = "tanh", init_std: float = 0.01) -> None:
+        super().__init__()
+        self.num_users = num_users
+        self.linear = nn.Linear(num_users, dim, bias=False)
+        self.code = CodeLayer(relaxation)
+        nn.init.normal_(self.linear.weight, std=init_std)
+
+    def forward(self, users: torch.Tensor, binary: bool = False) -> torch.Tensor:
+        one_hot = nn.functional.one_hot(users, self.num_users).to(self.linear.weight.dtype)
+        return self.code(self.linear(one_hot), binary=binary)
+
+
+def slot_pairs(slots: tuple[str, ...]) -> list[tuple[int, int]]:
+    """All pairs ``n < m`` of slots, without the top-top pair of two-top outfits."""
+    pairs = [(n, m) for n in range(len(slots)) for m in range(n + 1, len(slots))]
+    return [(n, m) for n, m in pairs if not (slots[n] == slots[m] == "top")]
+
+
+class MatchingBlock(nn.Module):
+    """``s * [preference + compatibility]`` with learned diagonal weights (see the module docstring)."""
+
+    def __init__(self, dim: int, slots: tuple[str, ...], terms: str = "both", scale: float = 10.0) -> None:
+        super().__init__()
+        self.lambda_ui = nn.Parameter(torch.ones(dim))
+        self.lambda_ii = nn.Parameter(torch.ones(dim))
+        pairs = slot_pairs(slots)
+        self.register_buffer("pair_n", torch.tensor([n for n, _ in pairs]))
+        self.register_buffer("pair_m", torch.tensor([m for _, m in pairs]))
+        self.terms, self.scale = terms, scale
+
+    def preference(self, user: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """``1/(N D) sum_n u^T L_ui x_n``; user ``(B, D)``, items ``(B, N, D)`` -> ``(B,)``."""
+        return (user.unsqueeze(1) * self.lambda_ui * items).mean(dim=(1, 2))
+
+    def compatibility(self, items: torch.Tensor) -> torch.Tensor:
+        """``1/(|P| D) sum_{(n,m)} x_n^T L_ii x_m``; items ``(B, N, D)`` -> ``(B,)``."""
+        return (items[:, self.pair_n] * self.lambda_ii * items[:, self.pair_m]).mean(dim=(1, 2))
+
+    def forward(self, user: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        if self.terms == "preference":
+            return 2 * self.scale * self.preference(user, items)
+        if self.terms == "compatibility":
+            return 2 * self.scale * self.compatibility(items)
+        return self.scale * (self.preference(user, items) + self.compatibility(items))
+
+
+class FashionHashNet(nn.Module):
+    """Hashing modules per (modality, category), user codes, and one shared matching block.
+
+    ``features[modality][category]`` holds every item's input feature; they are stored as
+    buffers, so the model scores outfits directly from item ids ``(B, N)``.
+    """
+
+    def __init__(self, config: FHNConfig, features: dict[str, dict[str, np.ndarray | torch.Tensor]]) -> None:
+        super().__init__()
+        self.config = config
+        self.modalities = tuple(config.feature_dims)
+        self.categories = tuple(dict.fromkeys(config.slots))
+        for modality in self.modalities:
+            for category in self.categories:
+                table = torch.as_tensor(np.asarray(features[modality][category]), dtype=torch.float32)
+                if table.shape[1] != config.feature_dims[modality]:
+                    raise ValueError(f"features[{modality!r}][{category!r}] has width {table.shape[1]}, "
+                                     f"config says {config.feature_dims[modality]}")
+                self.register_buffer(f"features_{modality}_{category}", table)
+        self.hashers = nn.ModuleDict({
+            modality: nn.ModuleDict({
+                category: HashingModule(config.feature_dims[modality], config.dim, config.dropout,
+                                        config.relaxation, config.init_std)
+                for category in self.categories})
+            for modality in self.modalities})
+        self.users = UserCodes(config.num_users, config.dim, config.relaxation, config.init_std)
+        self.matching = MatchingBlock(config.dim, config.slots, config.terms, config.score_scale)
+
+    def set_beta(self, beta: float) -> None:
+        """Set beta of every code layer (the relaxation ``tanh(beta h)``)."""
+        for module in self.modules():
+            if isinstance(module, CodeLayer):
+                module.set_beta(beta)
+
+    @property
+    def beta(self) -> float:
+        return float(self.users.code.beta)
+
+    def item_features(self, modality: str, category: str) -> torch.Tensor:
+        return getattr(self, f"features_{modality}_{category}")
+
+    def item_codes(self, modality: str, outfits: torch.Tensor, binary: bool = False) -> torch.Tensor:
+        """Codes ``(B, N, D)`` of the items of ``outfits`` ``(B, N)`` in one modality."""
+        columns = [self.hashers[modality][category](self.item_features(modality, category)[outfits[:, n]],
+                                                    binary=binary)
+                   for n, category in enumerate(self.config.slots)]
+        return torch.stack(columns, dim=1)
+
+    def forward(self, users: torch.Tensor, outfits: torch.Tensor,
+                binary: bool = False) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Scores ``(B,)`` of ``(users, outfits)``, and the item codes per modality (for the VSE loss)."""
+        user = self.users(users, binary=binary)
+        codes = {m: self.item_codes(m, outfits, binary=binary) for m in self.modalities}
+        scores = torch.stack([self.matching(user, codes[m]) for m in self.modalities]).mean(dim=0)
+        return scores, codes
+
+    @torch.no_grad()
+    def code_tables(self, binary: bool = True) -> tuple[torch.Tensor, dict[str, dict[str, torch.Tensor]]]:
+        """All user codes ``(U, D)`` and all item codes per modality and category (eval mode)."""
+        was_training = self.training
+        self.eval()
+        device = self.users.linear.weight.device
+        users = self.users(torch.arange(self.config.num_users, device=device), binary=binary)
+        items = {m: {c: self.hashers[m][c](self.item_features(m, c), binary=binary) for c in self.categories}
+                 for m in self.modalities}
+        self.train(was_training)
+        return users, items
+
+    @torch.no_grad()
+    def score_tuples(self, tuples: np.ndarray | torch.Tensor, binary: bool = True,
+                     batch_size: int = 4096) -> np.ndarray:
+        """Scores of rows ``user, item per slot`` from precomputed code tables (eval mode)."""
+        user_table, item_tables = self.code_tables(binary)
+        tuples = torch.as_tensor(np.asarray(tuples), dtype=torch.long, device=user_table.device)
+        out = []
+        for start in range(0, len(tuples), batch_size):
+            rows = tuples[start:start + batch_size]
+            user = user_table[rows[:, 0]]
+            per_modality = []
+            for m in self.modalities:
+                slots = enumerate(self.config.slots)
+                items = torch.stack([item_tables[m][c][rows[:, 1 + n]] for n, c in slots], dim=1)
+                per_modality.append(self.matching(user, items))
+            out.append(torch.stack(per_modality).mean(dim=0).cpu())
+        return torch.cat(out).numpy() if out else np.zeros(0)

@@ -1,0 +1,117 @@
+"""Feature extraction through the real torchvision / transformers loading paths, offline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+
+from minirec.features.cache import FeatureCache
+from minirec.features.categories import multi_hot, vocabulary_ids
+from minirec.features.image import (
+    SmallCNN,
+    TrainConfig,
+    extract_features,
+    imagenet_preprocess,
+    torchvision_backbone,
+    train_attribute_cnn,
+)
+from minirec.features.text import (
+    build_word_tokenizer,
+    encode_texts,
+    load_text_encoder,
+    tiny_bert,
+    train_text_encoder,
+)
+
+
+def test_torchvision_backbone_loads_a_saved_state_dict(tmp_path):
+    torch.manual_seed(0)
+    reference = torchvision.models.resnet18(weights=None)
+    torch.save(reference.state_dict(), tmp_path / "resnet18.pth")
+    backbone, dim = torchvision_backbone("resnet18", tmp_path / "resnet18.pth")
+    assert dim == 512
+    assert torch.equal(backbone.conv1.weight, reference.conv1.weight)  # the file's weights, not a new init
+    images = imagenet_preprocess(torch.rand(2, 3, 32, 32), size=64)
+    assert extract_features(backbone, images).shape == (2, 512)
+
+
+def test_torchvision_backbone_errors(tmp_path):
+    with pytest.raises(ValueError, match="backbone should be one of"):
+        torchvision_backbone("inception")
+    with pytest.raises(FileNotFoundError, match="no such weights file"):
+        torchvision_backbone("resnet18", tmp_path / "missing.pth")
+    torch.save(torchvision.models.alexnet(weights=None).state_dict(), tmp_path / "alexnet.pth")
+    with pytest.raises(RuntimeError, match="state_dict"):  # strict loading: wrong architecture fails
+        torchvision_backbone("resnet18", tmp_path / "alexnet.pth")
+
+
+def test_vgg16_is_cut_at_fc7():
+    backbone, dim = torchvision_backbone("vgg16")
+    assert dim == 4096 and isinstance(backbone.classifier[-1], torch.nn.Dropout)
+
+
+def test_small_cnn_learns_a_colour():
+    torch.manual_seed(0)
+    images = torch.zeros(32, 3, 16, 16)
+    labels = torch.arange(32) % 2
+    images[labels == 1, 0] = 1.0  # red images are class 1
+    config = TrainConfig(epochs=10, lr=1e-2)
+    model, losses = train_attribute_cnn(images, {"red": labels}, dim=8, config=config)
+    assert losses[-1] < losses[0]
+    assert (model(images)["red"].argmax(1) == labels).float().mean() == 1.0
+    assert isinstance(model, SmallCNN) and extract_features(model.features, images).shape == (32, 8)
+
+
+def test_text_encoder_round_trips_through_save_pretrained(tmp_path):
+    texts = ["red striped shirt", "navy plain jeans", "red dotted heels", "grey plain tee"]
+    tokenizer = build_word_tokenizer(texts)
+    model = tiny_bert(len(tokenizer), hidden=16, layers=1, heads=2)
+    tokenizer.save_pretrained(tmp_path / "enc")
+    model.save_pretrained(tmp_path / "enc")
+    loaded_tokenizer, loaded = load_text_encoder(tmp_path / "enc")
+    assert loaded_tokenizer("red shirt")["input_ids"] == tokenizer("red shirt")["input_ids"]
+    embeddings = encode_texts(loaded_tokenizer, loaded, texts)
+    assert embeddings.shape == (4, 16)
+    assert torch.allclose(embeddings, encode_texts(tokenizer, model.eval(), texts), atol=1e-6)
+
+
+def test_train_text_encoder_saves_a_loadable_model(tmp_path):
+    texts = ["red shirt", "blue shirt", "red jeans", "blue jeans"] * 4
+    labels = {"colour": torch.tensor([0, 1, 0, 1] * 4)}
+    losses = train_text_encoder(texts, labels, tmp_path / "enc", hidden=16,
+                                config=TrainConfig(epochs=15, batch_size=8, lr=1e-2))
+    assert losses[-1] < losses[0]
+    tokenizer, model = load_text_encoder(tmp_path / "enc")
+    assert encode_texts(tokenizer, model, texts[:2]).shape == (2, 16)
+
+
+def test_load_text_encoder_never_downloads(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(FileNotFoundError, match="no local tokenizer/model found"):
+        load_text_encoder("no-such-org/no-such-model")
+
+
+def test_multi_hot_and_vocabulary():
+    ids, vocabulary = vocabulary_ids([{"c": "top", "s": "boho"}, {"c": "shoe", "s": "boho"}], ["c", "s"])
+    assert vocabulary == ["c=shoe", "c=top", "s=boho"] and ids == [[1, 2], [0, 2]]
+    assert multi_hot(ids, 3).tolist() == [[0, 1, 1], [1, 0, 1]]
+    with pytest.raises(ValueError, match="outside 0..2"):
+        multi_hot([[3]], 3)
+
+
+def test_feature_cache_computes_once_and_writes_atomically(tmp_path):
+    cache = FeatureCache(tmp_path)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"rows": np.arange(6.0).reshape(2, 3)}
+
+    first = cache.load_or_compute("x", {"data": "abc"}, compute)
+    second = cache.load_or_compute("x", {"data": "abc"}, compute)
+    assert len(calls) == 1 and np.array_equal(first["rows"], second["rows"])
+    cache.load_or_compute("x", {"data": "other"}, compute)
+    assert len(calls) == 2
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".npz", ".npz"]  # no temp files left
