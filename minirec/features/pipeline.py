@@ -92,7 +92,8 @@ def fashion_features(data: PolyvoreU, cache: FeatureCache | None = None, image_b
                      device: torch.device | str = "cpu") -> dict[str, dict[str, np.ndarray]]:
     """``features[modality][category]``: float32 arrays, one row per item, cached on disk."""
     cache = cache or FeatureCache()
-    key = {"data": data_fingerprint(data), "version": FEATURES_VERSION, "torch": torch.__version__}
+    key = {"data": data_fingerprint(data), "version": FEATURES_VERSION, "torch": torch.__version__,
+           "device": torch.device(device).type}
     visual = cache.load_or_compute(
         "fashion-visual", key | {"backbone": image_backbone, "weights": str(image_weights)},
         lambda: {"rows": compute_visual(data, image_backbone, image_weights, device)})["rows"]
