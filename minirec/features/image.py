@@ -10,17 +10,17 @@ never from the network. Without weights, :class:`SmallCNN` is trained on the sam
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torchvision
 from torch import nn
 
-from minirec.utils import progress
+from minirec.features.supervised import TrainConfig, fit_attribute_heads
 
 #: Penultimate-layer width of each supported torchvision constructor.
 BACKBONE_DIMS = {"alexnet": 4096, "vgg16": 4096, "resnet18": 512, "resnet50": 2048}
+IMAGE_TRAIN = TrainConfig()  # 25 epochs, batch 64, Adam 3e-3
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -79,18 +79,8 @@ class SmallCNN(nn.Module):
         return {name: head(features) for name, head in self.heads.items()}
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    """Settings of the small supervised encoders (image CNN and text encoder)."""
-
-    epochs: int = 25
-    batch_size: int = 64
-    lr: float = 3e-3
-    seed: int = 0
-
-
 def train_attribute_cnn(images: torch.Tensor, labels: Mapping[str, torch.Tensor], dim: int = 64,
-                        config: TrainConfig = TrainConfig(), device: torch.device | str = "cpu",
+                        config: TrainConfig = IMAGE_TRAIN, device: torch.device | str = "cpu",
                         ) -> tuple[SmallCNN, list[float]]:
     """Train :class:`SmallCNN` to predict each attribute in ``labels`` from ``images`` (N, 3, H, W).
 
@@ -99,23 +89,9 @@ def train_attribute_cnn(images: torch.Tensor, labels: Mapping[str, torch.Tensor]
     torch.manual_seed(config.seed)
     heads = {name: int(y.max()) + 1 for name, y in labels.items()}
     model = SmallCNN(heads, dim).to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
-    generator = torch.Generator().manual_seed(config.seed)
-    losses = []
-    for _ in progress(range(config.epochs), desc="image CNN"):
-        model.train()
-        order = torch.randperm(len(images), generator=generator)
-        total = 0.0
-        for start in range(0, len(images), config.batch_size):
-            batch = order[start:start + config.batch_size]
-            outputs = model(images[batch].to(device))
-            loss = sum(nn.functional.cross_entropy(outputs[n], labels[n][batch].to(device)) for n in heads)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            total += loss.item() * len(batch)
-        losses.append(total / len(images))
-    return model.eval(), losses
+    losses = fit_attribute_heads(lambda rows: model(images[rows].to(device)), model.parameters(), labels,
+                                 [model], config, device, desc="image CNN")
+    return model, losses
 
 
 @torch.no_grad()

@@ -15,8 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from minirec.features.image import TrainConfig
-from minirec.utils import progress
+from minirec.features.supervised import TrainConfig, fit_attribute_heads
 
 TEXT_TRAIN = TrainConfig(epochs=20)
 SPECIAL_TOKENS = {"pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]"}
@@ -93,29 +92,19 @@ def train_text_encoder(texts: Sequence[str], labels: Mapping[str, torch.Tensor],
     tokenizer = build_word_tokenizer(texts)
     bert = tiny_bert(len(tokenizer), hidden).to(device)
     heads = nn.ModuleDict({n: nn.Linear(hidden, int(y.max()) + 1) for n, y in labels.items()}).to(device)
-    optimiser = torch.optim.Adam([*bert.parameters(), *heads.parameters()], lr=config.lr)
     encoded = tokenizer(list(texts), padding=True, return_tensors="pt")
-    generator = torch.Generator().manual_seed(config.seed)
-    losses = []
-    for _ in progress(range(config.epochs), desc="text encoder"):
-        bert.train()
-        order = torch.randperm(len(texts), generator=generator)
-        total = 0.0
-        for start in range(0, len(texts), config.batch_size):
-            batch = order[start:start + config.batch_size]
-            ids, mask = encoded["input_ids"][batch].to(device), encoded["attention_mask"][batch].to(device)
-            hidden_states = bert(input_ids=ids, attention_mask=mask).last_hidden_state
-            weights = mask.unsqueeze(-1).float()
-            pooled = (hidden_states * weights).sum(1) / weights.sum(1)
-            loss = sum(nn.functional.cross_entropy(heads[n](pooled), labels[n][batch].to(device))
-                       for n in heads)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            total += loss.item() * len(batch)
-        losses.append(total / len(texts))
+
+    def predict(rows: torch.Tensor) -> dict[str, torch.Tensor]:
+        ids, mask = encoded["input_ids"][rows].to(device), encoded["attention_mask"][rows].to(device)
+        states = bert(input_ids=ids, attention_mask=mask).last_hidden_state  # (batch, tokens, hidden)
+        weights = mask.unsqueeze(-1).float()
+        pooled = (states * weights).sum(1) / weights.sum(1)
+        return {name: head(pooled) for name, head in heads.items()}
+
+    losses = fit_attribute_heads(predict, [*bert.parameters(), *heads.parameters()], labels, [bert, heads],
+                                 config, device, desc="text encoder")
     save_to = Path(save_to)
     save_to.mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(save_to)
-    bert.eval().save_pretrained(save_to)
+    bert.save_pretrained(save_to)
     return losses
