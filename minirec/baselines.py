@@ -29,6 +29,22 @@ def most_popular_scores(train: dict[int, list[int]], num_items: int) -> np.ndarr
     return counts
 
 
+def category_transition_scores(train: dict[int, list[int]], item_category: np.ndarray,
+                               popularity: np.ndarray) -> np.ndarray:
+    """A first-order heuristic: ``T_hat[c, c'] * (1 + count(j))`` for every last category ``c``.
+
+    ``T_hat`` is the category transition matrix observed in ``train`` (add-one smoothed);
+    ``item_category[i]`` is item ``i``'s category index (index 0 = padding). Returns
+    ``(categories, num_items + 1)``: row ``c`` scores every item after an item of category ``c``.
+    """
+    size = int(item_category.max()) + 1
+    counts = np.ones((size, size))
+    for sequence in train.values():
+        np.add.at(counts, (item_category[sequence[:-1]], item_category[sequence[1:]]), 1.0)
+    transition = counts / counts.sum(axis=1, keepdims=True)
+    return transition[:, item_category] * (1.0 + popularity)
+
+
 def shopping_oracle_ranks(sample: ShoppingSample, stage: str = "test") -> np.ndarray:
     """Rank of each user's held-out item under the generator's true next-item distribution.
 

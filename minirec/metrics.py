@@ -122,3 +122,25 @@ def mean_user_ndcg(users: np.ndarray, positive_scores: np.ndarray, negative_user
             value = ndcg_standard(scores, labels, k) if form == "standard" else ndcg_fhn(scores, labels)
             values.append(value)
     return float(np.mean(values))
+
+
+def mrr(ranks: np.ndarray) -> float:
+    """Mean reciprocal rank."""
+    return float(np.mean(1.0 / np.asarray(ranks, dtype=np.float64)))
+
+
+def sample_negatives(num_items: int, excluded: set[int], count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` distinct item ids from ``1..num_items`` that are not in ``excluded``, uniformly."""
+    available = num_items - len({i for i in excluded if 1 <= i <= num_items})
+    if available < count:
+        raise ValueError(f"only {available} items are left to sample {count} negatives from")
+    chosen: list[int] = []
+    taken = set(excluded)
+    while len(chosen) < count:
+        for item in rng.integers(1, num_items + 1, 2 * (count - len(chosen))).tolist():
+            if item not in taken:
+                taken.add(item)
+                chosen.append(item)
+                if len(chosen) == count:
+                    break
+    return np.array(chosen, dtype=np.int64)

@@ -40,10 +40,10 @@ def choose_device(prefer: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def progress(iterable: Iterable[T], desc: str | None = None, **kwargs) -> Iterator[T]:
+def progress(iterable: Iterable[T], desc: str | None = None, disable: bool = False, **kwargs) -> Iterator[T]:
     """A ``tqdm.auto`` progress bar (a widget in Jupyter, text in a terminal).
 
-    Set ``MINIREC_PROGRESS=0`` to silence every bar (e.g. in batch runs).
+    ``MINIREC_PROGRESS=0`` silences every bar (e.g. in batch runs), as does ``disable=True``.
     """
-    disable = os.environ.get("MINIREC_PROGRESS", "1") == "0"
+    disable = disable or os.environ.get("MINIREC_PROGRESS", "1") == "0"
     return tqdm(iterable, desc=desc, disable=disable, **kwargs)

@@ -87,13 +87,22 @@ def compute_text(data: PolyvoreU, text_model: str | Path | None, cache: FeatureC
     return encode_texts(tokenizer, model, texts, device=device).numpy()
 
 
+def environment_key(device: torch.device | str) -> dict:
+    """What trained features depend on besides the data: code version, torch, device, CPU threads.
+
+    Training on the CPU is deterministic for a given number of threads, but a different thread
+    count sums in a different order and 25 epochs amplify the difference, so it is part of the key.
+    """
+    return {"version": FEATURES_VERSION, "torch": torch.__version__, "device": torch.device(device).type,
+            "threads": torch.get_num_threads()}
+
+
 def fashion_features(data: PolyvoreU, cache: FeatureCache | None = None, image_backbone: str | None = None,
                      image_weights: str | Path | None = None, text_model: str | Path | None = None,
                      device: torch.device | str = "cpu") -> dict[str, dict[str, np.ndarray]]:
     """``features[modality][category]``: float32 arrays, one row per item, cached on disk."""
     cache = cache or FeatureCache()
-    key = {"data": data_fingerprint(data), "version": FEATURES_VERSION, "torch": torch.__version__,
-           "device": torch.device(device).type}
+    key = {"data": data_fingerprint(data)} | environment_key(device)
     visual = cache.load_or_compute(
         "fashion-visual", key | {"backbone": image_backbone, "weights": str(image_weights)},
         lambda: {"rows": compute_visual(data, image_backbone, image_weights, device)})["rows"]
@@ -104,3 +113,40 @@ def fashion_features(data: PolyvoreU, cache: FeatureCache | None = None, image_b
     category = multi_hot(ids, len(vocabulary))
     return {name: split_by_category(rows.astype(np.float32), data)
             for name, rows in (("visual", visual), ("text", text), ("category", category))}
+
+
+def shopping_features(sample, cache: FeatureCache | None = None, device: torch.device | str = "cpu",
+                      ) -> dict[str, np.ndarray]:
+    """``{image, text, category}``: ``(num_items + 1, F)`` tables for the shopping sample (row 0 = padding).
+
+    Image and text encoders are trained offline (as for the outfits) to predict each product's
+    category leaf and brand; categories are the multi-hot ``item2attributes``.
+    """
+    cache = cache or FeatureCache()
+    items = range(1, sample.num_items + 1)
+    records = [{"attributes": {"leaf": sample.categories(i)[0],
+                               "brand": sample.meta[sample.item_names[i - 1]].brand}} for i in items]
+    labels = attribute_labels(records, ("leaf", "brand"))
+    files = [sample.root / "meta.jsonl", sample.root / "item_list.txt"]
+    pictures = [sample.root / sample.meta[name].image_url for name in sample.item_names]
+    key = {"data": fingerprint_files(files + pictures)} | environment_key(device)
+
+    def image_rows() -> dict[str, np.ndarray]:
+        images = torch.stack([torch.from_numpy(sample.image(i)).permute(2, 0, 1).float() / 255
+                              for i in items])
+        model, _ = train_attribute_cnn(images, labels, device=device)
+        return {"rows": extract_features(model.features, images, device=device).numpy()}
+
+    def text_rows() -> dict[str, np.ndarray]:
+        titles = [sample.title(i) for i in items]
+        folder = cache.root / "shopping-text-encoder"
+        train_text_encoder(titles, labels, save_to=folder, device=device)
+        tokenizer, model = load_text_encoder(folder, device=device)
+        return {"rows": encode_texts(tokenizer, model, titles, device=device).numpy()}
+
+    image = cache.load_or_compute("shopping-image", key, image_rows)["rows"]
+    text = cache.load_or_compute("shopping-text", key, text_rows)["rows"]
+    category = multi_hot([[a - 1 for a in sample.item_attributes.get(i, [])] for i in items],
+                         len(sample.attribute_names))
+    pad = lambda rows: np.vstack([np.zeros((1, rows.shape[1]), np.float32), rows.astype(np.float32)])  # noqa: E731
+    return {"image": pad(image), "text": pad(text), "category": pad(category)}

@@ -105,9 +105,7 @@ def train_fhn(model: FashionHashNet, positives: np.ndarray, num_items: dict[str,
     model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     history: dict[str, list[float]] = {"loss": [], "bpr": [], "vse": [], "beta": []}
-    epochs = progress(range(config.epochs), desc="FHN", disable=not show_progress) if show_progress \
-        else range(config.epochs)
-    for epoch in epochs:
+    for epoch in progress(range(config.epochs), desc="FHN", disable=not show_progress):
         beta = beta_schedule(epoch, config.gamma)
         model.set_beta(beta)
         model.train()

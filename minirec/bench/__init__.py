@@ -1,0 +1,1 @@
+"""Benchmarks on real data (not needed to run or test the project)."""

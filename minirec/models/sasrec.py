@@ -1,0 +1,167 @@
+"""SASRec (Kang & McAuley, ICDM 2018): self-attention over a user's item sequence.
+
+Shapes: ``B`` users, ``L`` positions (left-padded with item 0), ``d`` model width.
+
+- item embedding ``E[i] * sqrt(d)`` plus a learned positional embedding; positions are counted
+  from the *right*, so the newest item always sits at position ``L_max - 1`` and extra left
+  padding changes nothing;
+- ``blocks`` pre-LN transformer blocks: ``x + Attn(LN(x))`` then ``x + FFN(LN(x))``, with a
+  causal mask (position t sees positions <= t) and a padding mask (nobody attends to item 0);
+- a final layer norm; the score of item ``j`` after position ``t`` is ``h_t . E[j]`` (shared
+  input/output embeddings).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+NEG_INF = -1e9  # finite, so a query with nothing to attend to gets uniform weights, not NaN
+
+
+@dataclass(frozen=True)
+class SASRecConfig:
+    """Defaults of the SASRec paper for Beauty: d = 50, 2 blocks, 1 head, dropout 0.2, L = 50."""
+
+    num_items: int
+    max_length: int = 50
+    dim: int = 50
+    blocks: int = 2
+    heads: int = 1
+    dropout: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.dim % self.heads:
+            raise ValueError(f"dim ({self.dim}) must be divisible by heads ({self.heads})")
+
+
+def attention_mask(sequences: torch.Tensor) -> torch.Tensor:
+    """``allowed[b, i, j]``: position ``i`` may attend to ``j`` (``j <= i`` and ``j`` is not padding)."""
+    length = sequences.shape[1]
+    causal = torch.ones(length, length, dtype=torch.bool, device=sequences.device).tril()
+    return causal.unsqueeze(0) & (sequences != 0).unsqueeze(1)
+
+
+def masked_softmax(scores: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+    """Softmax over the last axis where ``allowed``; ``allowed`` broadcasts against ``scores``."""
+    return torch.softmax(scores.masked_fill(~allowed, NEG_INF), dim=-1)
+
+
+def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
+    """``(B, L, d)`` -> ``(B, heads, L, d / heads)``."""
+    batch, length, dim = x.shape
+    return x.view(batch, length, heads, dim // heads).transpose(1, 2)
+
+
+def merge_heads(x: torch.Tensor) -> torch.Tensor:
+    """``(B, heads, L, d_h)`` -> ``(B, L, heads * d_h)``."""
+    batch, heads, length, head_dim = x.shape
+    return x.transpose(1, 2).reshape(batch, length, heads * head_dim)
+
+
+class PointWiseFeedForward(nn.Module):
+    """The same two-layer MLP applied at every position."""
+
+    def __init__(self, dim: int, dropout: float) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(dim, dim),
+                                 nn.Dropout(dropout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class SelfAttention(nn.Module):
+    """Multi-head scaled dot-product self-attention with an explicit mask."""
+
+    def __init__(self, dim: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.query, self.key, self.value = (nn.Linear(dim, dim) for _ in range(3))
+        self.out = nn.Linear(dim, dim)
+        self.heads, self.dropout = heads, nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, allowed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        q, k, v = (split_heads(f(x), self.heads) for f in (self.query, self.key, self.value))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])  # (B, heads, L, L)
+        weights = masked_softmax(scores, allowed.unsqueeze(1))
+        return self.out(merge_heads(self.dropout(weights) @ v)), weights
+
+
+class SASRecBlock(nn.Module):
+    """Pre-LN block: ``x + Dropout(Attn(LN(x)))``, then ``x + FFN(LN(x))``; padding rows reset to 0."""
+
+    def __init__(self, dim: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.attention_norm, self.ffn_norm = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.attention = SelfAttention(dim, heads, dropout)
+        self.ffn = PointWiseFeedForward(dim, dropout)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, allowed: torch.Tensor,
+                keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        attended, weights = self.attention(self.attention_norm(x), allowed)
+        x = x + self.dropout(attended)
+        x = x + self.ffn(self.ffn_norm(x))
+        return x * keep, weights
+
+
+class SASRec(nn.Module):
+    """SASRec; with ``features`` (``{name: (num_items + 1, F)}``), item embeddings also get
+    ``sum_m W_m f_m(i)``: "SASRec with features added at the input" (and at the output)."""
+
+    def __init__(self, config: SASRecConfig,
+                 features: dict[str, np.ndarray | torch.Tensor] | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.item_embedding = nn.Embedding(config.num_items + 1, config.dim, padding_idx=0)
+        self.position_embedding = nn.Embedding(config.max_length, config.dim)
+        self.embedding_dropout = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList(SASRecBlock(config.dim, config.heads, config.dropout)
+                                    for _ in range(config.blocks))
+        self.final_norm = nn.LayerNorm(config.dim)
+        self.feature_names = tuple(features or ())
+        for name, table in (features or {}).items():
+            self.register_buffer(f"feature_{name}", torch.as_tensor(np.asarray(table), dtype=torch.float32))
+        self.feature_projections = nn.ModuleDict({name: nn.Linear(np.asarray(table).shape[1], config.dim)
+                                                  for name, table in (features or {}).items()})
+        nn.init.normal_(self.item_embedding.weight, std=config.dim ** -0.5)
+        with torch.no_grad():
+            self.item_embedding.weight[0].zero_()
+
+    def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
+        """Representations of ``items`` (any shape), or of every item ``(num_items + 1, d)``."""
+        ids = items if items is not None else torch.arange(self.config.num_items + 1,
+                                                           device=self.item_embedding.weight.device)
+        vectors = self.item_embedding(ids)
+        for name in self.feature_names:
+            vectors = vectors + self.feature_projections[name](getattr(self, f"feature_{name}")[ids])
+        return vectors * (ids != 0).unsqueeze(-1)
+
+    def positions(self, length: int, device: torch.device) -> torch.Tensor:
+        if length > self.config.max_length:
+            raise ValueError(f"sequences of length {length} exceed max_length {self.config.max_length}")
+        return torch.arange(self.config.max_length - length, self.config.max_length, device=device)
+
+    def embed(self, sequences: torch.Tensor) -> torch.Tensor:
+        """Input of the first block: scaled item vectors plus (right-aligned) positions."""
+        x = self.item_vectors(sequences) * math.sqrt(self.config.dim)
+        x = x + self.position_embedding(self.positions(sequences.shape[1], sequences.device))
+        return self.embedding_dropout(x) * (sequences != 0).unsqueeze(-1)
+
+    def forward(self, sequences: torch.Tensor, return_attention: bool = False):
+        """Hidden states ``(B, L, d)`` after every position (and the attention maps if asked)."""
+        allowed, keep = attention_mask(sequences), (sequences != 0).unsqueeze(-1)
+        x, maps = self.embed(sequences), []
+        for block in self.blocks:
+            x, weights = block(x, allowed, keep)
+            maps.append(weights)
+        hidden = self.final_norm(x)
+        return (hidden, maps) if return_attention else hidden
+
+    def score_all(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Scores of every item id (0 included) for hidden states ``(..., d)`` -> ``(..., num_items + 1)``."""
+        return hidden @ self.item_vectors().T
