@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{kind}: {minutes:.1f} min, sampled HR@10 {scores.hr_sampled:.4f}, "
               f"full HR@10 {scores.hr_full:.4f}", flush=True)
     print(f"\nloss {args.loss}; test = last item, all {len(sequences)} users; "
-          f"sampled = {args.negatives} negatives the user never interacted with; full = all items, history masked")
+          f"sampled = {args.negatives} negatives the user never interacted with; "
+          "full = all items, history masked")
     print(f"{'model':22s} {'epochs':>6s} {'train min':>9s} {'sampled HR@10':>13s} {'NDCG@10':>8s} "
           f"{'full HR@10':>10s} {'NDCG@10':>8s}")
     for kind, epochs, minutes, s in rows:
