@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                                gamma=args.gamma, seed=args.seed)
     _, results = run_fhn_experiment(experiment, data, features, device=device, show_progress=False)
     rows = baseline_scores(data, args.seed) | {f"FHN {k}": v for k, v in results.items()}
-    variant = ", ".join(f"{k}={v}" for k, v in asdict(experiment).items() if k != "extra")
+    variant = ", ".join(f"{k}={v}" for k, v in asdict(experiment).items())
     print(f"Fashion Hash Net ({variant})\n")
     print(format_table(rows))
     if args.json:

@@ -46,19 +46,17 @@ class RunResult:
     headline: dict[str, float | int | str] | None
 
 
-def execute_notebook(source: Path, target: Path, timeout: int = 600) -> float:
+def execute_notebook(source: Path, target: Path, timeout: int = 600) -> None:
     """Execute ``source`` with its folder as working directory and write it to ``target``."""
     notebook = nbformat.read(source, as_version=4)
     client = NotebookClient(
         notebook, timeout=timeout, kernel_name="python3", kernel_manager_class=CurrentEnvKernelManager,
         resources={"metadata": {"path": str(source.parent)}},
     )
-    start = time.perf_counter()
     try:
         client.execute()
     finally:
         atomic_write_text(target, nbformat.writes(notebook) + "\n")
-    return time.perf_counter() - start
 
 
 def run_all(notebooks: list[Path], out: Path, in_place: bool) -> list[RunResult]:

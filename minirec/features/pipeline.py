@@ -8,7 +8,8 @@ for the modalities ``visual``, ``text`` and ``category``:
   to predict shape, colour and pattern;
 - text: a local ``transformers`` model when ``text_model`` is given, else a tiny BERT trained on
   the descriptions (saved with ``save_pretrained`` and loaded back through the real path);
-- category: multi-hot ``category``, ``style``, ``colour`` and ``pattern`` attributes.
+- category: multi-hot ``category``, ``style``, ``colour`` and ``pattern`` attributes, when the
+  data carry item attributes (``items_*.jsonl``; the real Polyvore-U release does not).
 """
 
 from __future__ import annotations
@@ -109,10 +110,11 @@ def fashion_features(data: PolyvoreU, cache: FeatureCache | None = None, image_b
     text = cache.load_or_compute(
         "fashion-text", key | {"text_model": str(text_model)},
         lambda: {"rows": compute_text(data, text_model, cache, device)})["rows"]
-    ids, vocabulary = vocabulary_ids([r["attributes"] for r in item_records(data)], MULTI_HOT_KEYS)
-    category = multi_hot(ids, len(vocabulary))
-    return {name: split_by_category(rows.astype(np.float32), data)
-            for name, rows in (("visual", visual), ("text", text), ("category", category))}
+    tables = {"visual": visual, "text": text}
+    if set(data.items) == set(CATEGORIES):
+        ids, vocabulary = vocabulary_ids([r["attributes"] for r in item_records(data)], MULTI_HOT_KEYS)
+        tables["category"] = multi_hot(ids, len(vocabulary))
+    return {name: split_by_category(rows.astype(np.float32), data) for name, rows in tables.items()}
 
 
 def shopping_features(sample, cache: FeatureCache | None = None, device: torch.device | str = "cpu",

@@ -18,7 +18,7 @@ Shapes: ``B`` batch, ``N`` outfit slots, ``D`` code length, ``F`` feature width.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -42,7 +42,6 @@ class FHNConfig:
     dropout: float = 0.5
     score_scale: float = 10.0
     init_std: float = 0.01
-    extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if self.terms not in TERMS:

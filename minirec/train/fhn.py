@@ -7,12 +7,14 @@ One epoch: set ``beta = sqrt(1 + gamma * epoch)`` in every code layer, draw fres
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import io
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from minirec.data.io import atomic_write_bytes
 from minirec.data.polyvore import PolyvoreU
 from minirec.hashing.relax import beta_schedule
 from minirec.metrics import fitb_accuracy, mean_user_auc, mean_user_ndcg
@@ -151,21 +153,15 @@ SCORE_COLUMNS = ("AUC rand", "AUC hard", "NDCG fhn", "NDCG@10", "FITB")
 def evaluate_scorer(score, data: PolyvoreU, split: str = "test") -> FHNScores:
     """Evaluate ``score(tuples) -> scores`` on a split: per-user AUC and NDCG, and FITB."""
     tables = data.tuples[split]
-    pos = tables["posi"]
-    pos_scores = score(pos)
-    results = {}
-    for kind in ("nega", "nega_hard"):
-        neg = tables.get(kind)
-        results[kind] = (neg, score(neg)) if neg is not None else (None, None)
-    neg, neg_scores = results["nega"]
-    hard, hard_scores = results["nega_hard"]
+    pos, neg, hard = tables["posi"], tables["nega"], tables.get("nega_hard")
+    pos_scores, neg_scores = score(pos), score(neg)
     fitb = float("nan")
     if data.fitb is not None and split == "test":
         outfits = data.fitb.reshape(-1, data.fitb.shape[-1])
         fitb = fitb_accuracy(score(outfits).reshape(len(data.fitb), -1), np.zeros(len(data.fitb), int))
     return FHNScores(
         auc_random=mean_user_auc(pos[:, 0], pos_scores, neg[:, 0], neg_scores),
-        auc_hard=mean_user_auc(pos[:, 0], pos_scores, hard[:, 0], hard_scores) if hard is not None
+        auc_hard=mean_user_auc(pos[:, 0], pos_scores, hard[:, 0], score(hard)) if hard is not None
         else float("nan"),
         ndcg_fhn=mean_user_ndcg(pos[:, 0], pos_scores, neg[:, 0], neg_scores, form="fhn"),
         ndcg_at_10=mean_user_ndcg(pos[:, 0], pos_scores, neg[:, 0], neg_scores, form="standard", k=10),
@@ -180,10 +176,6 @@ def evaluate_fhn(model: FashionHashNet, data: PolyvoreU, binary: bool, split: st
 
 def save_checkpoint(model: FashionHashNet, path: str | Path) -> None:
     """Weights (beta included: it is a buffer) and the config, atomically."""
-    import io
-
-    from minirec.data.io import atomic_write_bytes
-
     buffer = io.BytesIO()
     torch.save({"config": asdict(model.config), "state": model.state_dict()}, buffer)
     atomic_write_bytes(path, buffer.getvalue())
@@ -213,7 +205,6 @@ class FHNExperiment:
     epochs: int = 15
     gamma: float = 7.0
     seed: int = 0
-    extra: dict = field(default_factory=dict, compare=False)
 
 
 def run_fhn_experiment(experiment: FHNExperiment, data: PolyvoreU,

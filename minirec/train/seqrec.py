@@ -21,7 +21,7 @@ import torch
 from torch.nn import functional as F
 
 from minirec.data.sequences import LeaveOneOut, left_pad
-from minirec.metrics import hit_rate_at_k, mrr, ndcg_at_k, sample_negatives
+from minirec.metrics import hit_rate_at_k, mrr, ndcg_at_k, rank_of_target, sample_negatives
 from minirec.models.fusion import FusionConfig, MultimodalSeqRec
 from minirec.models.sasrec import SASRec, SASRecConfig
 from minirec.utils import progress
@@ -175,11 +175,7 @@ def evaluate_scores(score_batch: Callable[[list[list[int]]], np.ndarray], split:
         for row, (user, history) in enumerate(zip(users[start:start + batch_size], histories, strict=True)):
             target = targets[int(user)]
             target_score = scores[row, target]
-            masked = scores[row].copy()
-            masked[history] = -np.inf
-            masked[0] = -np.inf
-            masked[target] = target_score
-            full.append(int((masked >= target_score).sum()))
+            full.append(rank_of_target(scores[row], target, excluded=np.array([0, *history])))
             negatives = sample_negatives(split.num_items, set(history) | {target}, num_negatives, rng)
             sampled.append(1 + int((scores[row, negatives] >= target_score).sum()))
     return SeqRanks(users, np.array(full), np.array(sampled))
