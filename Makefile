@@ -6,13 +6,14 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help run test data lab notebooks clean
+.PHONY: help run test data lab bench notebooks clean
 
 help:
 	@echo "make run        create .venv, execute every notebook into build/, print the results table"
 	@echo "make test       create .venv if needed, run unit tests and nbval over notebooks/"
 	@echo "make data       regenerate data_samples/ bit for bit (seeded)"
 	@echo "make lab        open JupyterLab on notebooks/"
+	@echo "make bench      time top-10 search: float32 vs packed binary codes (numpy, faiss); one table"
 	@echo "make notebooks  refresh the committed notebook outputs from a fresh run (maintainers)"
 	@echo "make clean      remove build/ and .venv/"
 
@@ -36,6 +37,9 @@ data: $(STAMP)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
+
+bench: $(STAMP)
+	$(PY) -m minirec.bench.hamming
 
 notebooks: $(STAMP)
 	$(PY) -m minirec.runner --in-place
