@@ -197,3 +197,12 @@ def test_benchmark_refuses_bad_arguments(capsys):
         with pytest.raises(SystemExit) as stop:
             bench.main(argv)
         assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_blocked_float_baseline_equals_one_score_matrix():
+    generator = torch.Generator().manual_seed(0)
+    columns, queries = torch.randn(16, 10_007, generator=generator), torch.randn(7, 16, generator=generator)
+    expected = torch.topk(queries @ columns, 10, dim=1)
+    for block_scores in (5_000, 70_000, 2**20):  # many blocks, a short last block, one block
+        values, ids = bench.float_topk(queries, columns, 10, block_scores=block_scores)
+        assert torch.equal(values, expected.values) and torch.equal(ids, expected.indices)

@@ -52,14 +52,28 @@ def median_ms(function: Callable[[], object], repeats: int) -> float:
     return 1e3 * statistics.median(times)
 
 
-def float_topk(queries: torch.Tensor, columns: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+def float_topk(queries: torch.Tensor, columns: torch.Tensor, k: int,
+               block_scores: int = 2**20) -> tuple[torch.Tensor, torch.Tensor]:
     """Top-``k`` inner products of each query ``(q, D)`` against the database stored as ``(D, n)``.
 
     The ``(D, n)`` layout (one contiguous row per dimension) was the fastest float32 layout we
-    measured for this product on CPU (2-3x faster than ``(n, D)`` at 128 dimensions), so the
-    baseline is not handicapped.
+    measured for this product on CPU (2-3x faster than ``(n, D)`` at 128 dimensions). For many
+    queries the database is scanned in blocks of about ``block_scores`` scores (4 MB, cache-sized),
+    keeping the top ``k`` of each block: twice as fast at 100 queries as one ``(q, n)`` score
+    matrix. Both choices keep the float32 baseline from being handicapped.
     """
-    return torch.topk(queries @ columns, k, dim=1)
+    n = columns.shape[1]
+    block = max(k, block_scores // len(queries))
+    if block >= n:
+        return torch.topk(queries @ columns, k, dim=1)
+    values, ids = [], []
+    for start in range(0, n, block):
+        scores = queries @ columns[:, start:start + block]
+        top = torch.topk(scores, min(k, scores.shape[1]), dim=1)
+        values.append(top.values)
+        ids.append(top.indices + start)
+    best = torch.topk(torch.cat(values, dim=1), k, dim=1)
+    return best.values, torch.gather(torch.cat(ids, dim=1), 1, best.indices)
 
 
 @dataclass
