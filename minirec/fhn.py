@@ -6,7 +6,9 @@ oracle ceiling, then the variant with real-valued and with binary codes. Example
 
     python -m minirec.fhn                               # the notebook's main model
     python -m minirec.fhn --dim 16 --terms preference   # one ablation
-    python -m minirec.fhn --negatives hard --relaxation ste --json runs/ste.json
+    python -m minirec.fhn --negatives hard --relaxation ste --save build/runs/ste.json
+
+Saved runs compare in one table: ``python -m minirec.runs build/runs --baseline NAME``.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from minirec.baselines import item_counts, outfit_popularity_scores
-from minirec.data.io import atomic_write_json
 from minirec.data.polyvore import PolyvoreU
 from minirec.data.samples import fashion_oracle, load_fashion
 from minirec.features.pipeline import fashion_features
 from minirec.models.fhn import TERMS
+from minirec.runs import Run, save_run
 from minirec.train.fhn import (
     NEGATIVE_KINDS,
     SCORE_COLUMNS,
@@ -94,9 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="tanh(beta h) with growing beta, or the straight-through estimator")
     parser.add_argument("--epochs", type=_positive_int, default=15)
     parser.add_argument("--gamma", type=float, default=7.0, help="beta schedule sqrt(1 + gamma * epoch)")
+    parser.add_argument("--vse-weight", type=float, default=0.1,
+                        help="weight of the visual-semantic consistency loss (default 0.1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    parser.add_argument("--json", type=Path, default=None, help="also save the settings and results here")
+    parser.add_argument("--save", type=Path, default=None, help="save the run (settings and results) as JSON")
+    parser.add_argument("--name", default=None, help="the run's name in comparisons (default: the file stem)")
     return parser
 
 
@@ -108,15 +113,17 @@ def main(argv: list[str] | None = None) -> int:
     features = fashion_features(data, device=device)
     experiment = FHNExperiment(dim=args.dim, terms=args.terms, modalities=args.modalities,
                                negatives=args.negatives, relaxation=args.relaxation, epochs=args.epochs,
-                               gamma=args.gamma, seed=args.seed)
+                               gamma=args.gamma, vse_weight=args.vse_weight, seed=args.seed)
     _, results = run_fhn_experiment(experiment, data, features, device=device, show_progress=False)
     rows = baseline_scores(data, args.seed) | {f"FHN {k}": v for k, v in results.items()}
     variant = ", ".join(f"{k}={v}" for k, v in asdict(experiment).items())
     print(f"Fashion Hash Net ({variant})\n")
     print(format_table(rows))
-    if args.json:
-        atomic_write_json(args.json, {"experiment": asdict(experiment),
-                                      "results": {k: asdict(v) for k, v in rows.items()}})
+    if args.save:
+        metrics = {f"{kind} {column}": value for kind, scores in results.items()
+                   for column, value in zip(SCORE_COLUMNS, scores.as_row(), strict=True)}
+        save_run(args.save, Run(args.name or args.save.stem, "fhn", asdict(experiment), metrics))
+        print(f"saved {args.save}")
     return 0
 
 

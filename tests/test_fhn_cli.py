@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from minirec.fhn import main
+from minirec.runs import load_run
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -23,12 +22,13 @@ def test_bad_options_give_a_usage_error(argv, message, capsys):
     assert "usage: python -m minirec.fhn" in err and message in err
 
 
-def test_a_short_run_prints_the_table_and_saves_json(tmp_path, capsys):
+def test_a_short_run_prints_the_table_and_saves_the_run(tmp_path, capsys):
     assert main(["--epochs", "2", "--dim", "16", "--terms", "preference", "--modalities", "text",
-                 "--json", str(tmp_path / "run.json")]) == 0
+                 "--vse-weight", "0", "--save", str(tmp_path / "short.json")]) == 0
     out = capsys.readouterr().out
     for row in ("random", "popularity", "oracle ceiling", "FHN real-valued", "FHN binary"):
         assert row in out
-    saved = json.loads((tmp_path / "run.json").read_text())
-    assert saved["experiment"]["dim"] == 16 and saved["experiment"]["modalities"] == ["text"]
-    assert 0.0 <= saved["results"]["FHN binary"]["auc_random"] <= 1.0
+    run = load_run(tmp_path / "short.json")
+    assert run.name == "short" and run.experiment == "fhn"
+    assert run.config["dim"] == 16 and run.config["modalities"] == ["text"] and run.config["vse_weight"] == 0
+    assert 0.0 <= run.metrics["binary AUC rand"] <= 1.0 and len(run.metrics) == 10

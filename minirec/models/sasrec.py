@@ -165,3 +165,11 @@ class SASRec(nn.Module):
     def score_all(self, hidden: torch.Tensor) -> torch.Tensor:
         """Scores of every item id (0 included) for hidden states ``(..., d)`` -> ``(..., num_items + 1)``."""
         return hidden @ self.item_vectors().T
+
+    def score_items(self, hidden: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """Scores of the given ``items`` ``(B, L)`` for the hidden states ``(B, L, d)``."""
+        return (hidden * self.item_vectors(items)).sum(-1)
+
+    def auxiliary_losses(self, hidden: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Extra losses of the multitask objective: none for SASRec (see ``MultimodalSeqRec``)."""
+        return {}

@@ -204,6 +204,7 @@ class FHNExperiment:
     relaxation: str = "tanh"
     epochs: int = 15
     gamma: float = 7.0
+    vse_weight: float = 0.1
     seed: int = 0
 
 
@@ -217,7 +218,8 @@ def run_fhn_experiment(experiment: FHNExperiment, data: PolyvoreU,
                        feature_dims={m: features[m][data.slots[0]].shape[1] for m in experiment.modalities})
     model = FashionHashNet(config, {m: features[m] for m in experiment.modalities})
     train_config = FHNTrainConfig(epochs=experiment.epochs, gamma=experiment.gamma,
-                                  negatives=experiment.negatives, seed=experiment.seed)
+                                  negatives=experiment.negatives, vse_weight=experiment.vse_weight,
+                                  seed=experiment.seed)
     train_fhn(model, data.tuples["train"]["posi"], data.num_items, train_config, device, show_progress)
     return model, {"real-valued": evaluate_fhn(model, data, binary=False),
                    "binary": evaluate_fhn(model, data, binary=True)}

@@ -71,8 +71,8 @@ def next_item_loss(model: SASRec, hidden: torch.Tensor, targets: torch.Tensor,
     """BCE with one sampled negative, or full-softmax cross-entropy, over the non-padding positions."""
     valid = targets != 0
     if kind == "bce":
-        positive = (hidden * model.item_vectors(targets)).sum(-1)[valid]
-        negative = (hidden * model.item_vectors(negatives)).sum(-1)[valid]
+        positive = model.score_items(hidden, targets)[valid]
+        negative = model.score_items(hidden, negatives)[valid]
         return (F.binary_cross_entropy_with_logits(positive, torch.ones_like(positive))
                 + F.binary_cross_entropy_with_logits(negative, torch.zeros_like(negative)))
     logits = model.score_all(hidden[valid])  # (positions, num_items + 1)
@@ -93,7 +93,7 @@ def train_seqrec(model: SASRec, train: dict[int, list[int]], config: SeqTrainCon
     model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     history: dict[str, list[float]] = {"loss": [], "next item": []}
-    multitask = isinstance(model, MultimodalSeqRec) and config.aux_weight > 0
+    multitask = config.aux_weight > 0  # models without auxiliary heads return no extra losses
     for epoch in progress(range(config.epochs), desc=desc, disable=not show_progress):
         model.train()
         order = torch.randperm(len(inputs), generator=generator)

@@ -1,0 +1,159 @@
+"""Hashed sequential recommender, next-item retrieval lists, saved runs and their comparison table."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from test_bench_seqrec import write_dataset
+
+from minirec import runs, seqhash
+from minirec.data.errors import DataFormatError
+from minirec.data.sequences import LeaveOneOut
+from minirec.hashing.index import HammingIndex
+from minirec.hashing.packed import hamming_distance, pack_codes
+from minirec.models.hashed_seqrec import HashedSeqRec
+from minirec.retrieval import float_top_k, hamming_top_k, list_metrics
+from minirec.train.seqrec import SeqTrainConfig, build_seqrec, train_seqrec
+
+
+def hashed_model(bits: int = 16, kind: str = "sasrec+features", relaxation: str = "tanh") -> HashedSeqRec:
+    features = {"category": np.eye(21, 5)[np.arange(21) % 5]}
+    features["category"][0] = 0
+    base = build_seqrec(kind, 20, features, max_length=6, dim=8, seed=0)
+    return HashedSeqRec(base, bits, relaxation, score_scale=10.0)
+
+
+def test_binary_scores_are_the_hamming_form_and_padding_has_no_code():
+    model = hashed_model(bits=16).eval()
+    model.binary = True
+    sequences = torch.tensor([[0, 0, 3, 4, 5, 6], [1, 2, 3, 4, 5, 6]])
+    hidden = model(sequences)[:, -1]
+    scores = model.score_all(hidden)
+    users, items = model.user_codes(hidden), model.item_codes()
+    assert torch.equal(items[0], torch.zeros(16)) and set(items[1:].unique().tolist()) <= {-1.0, 1.0}
+    distances = hamming_distance(pack_codes(users.numpy())[:, None], pack_codes(items[1:].numpy())[None])
+    np.testing.assert_allclose(scores[:, 1:].numpy(), 10 / 16 * (16 - 2 * distances), rtol=1e-6)
+    picked = model.score_items(model(sequences), sequences)
+    assert torch.allclose(picked[:, -1], scores[torch.arange(2), sequences[:, -1]])
+
+
+@pytest.mark.parametrize("relaxation", ["tanh", "ste"])
+def test_gradients_reach_the_base_model_and_both_heads(relaxation):
+    model = hashed_model(relaxation=relaxation).train()
+    model.set_beta(2.0)
+    hidden = model(torch.tensor([[0, 1, 2, 3, 4, 5]]))
+    model.score_all(hidden).logsumexp(-1).sum().backward()
+    for name in ("user_hash.weight", "item_hash.weight", "base.item_embedding.weight",
+                 "base.blocks.0.attention.query.weight"):
+        parameter = dict(model.named_parameters())[name]
+        assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
+
+
+@pytest.mark.parametrize("loss, kind", [("ce", "sasrec+features"), ("bce", "sasrec+features"),
+                                        ("ce", "fusion")])
+def test_train_seqrec_trains_hashed_models_unchanged(loss, kind):
+    model = hashed_model(kind=kind)
+    train = {u: [(u * 3 + t) % 20 + 1 for t in range(6)] for u in range(1, 25)}
+    config = SeqTrainConfig(epochs=2, loss=loss, aux_weight=0.5)
+    history = train_seqrec(model, train, config, show_progress=False)
+    assert len(history["loss"]) == 2 and all(np.isfinite(history["loss"]))
+    assert ("category" in history) == (kind == "fusion")  # multitask losses only where the base has heads
+
+
+def test_retrieval_lists_drop_padding_and_history():
+    item_vectors = torch.tensor([[9.0], [5.0], [4.0], [3.0], [2.0], [1.0]])  # id 0 would win if kept
+    lists = float_top_k(torch.ones(2, 1), item_vectors, [[1], [2, 3]], k=2)
+    assert lists.tolist() == [[2, 3], [1, 4]]
+    codes = np.array([[1, 1], [1, 1], [1, -1], [-1, 1], [-1, -1], [1, 1]], dtype=float)
+    index = HammingIndex(8)
+    index.add(np.repeat(codes, 4, axis=1))  # 8 bits
+    lists = hamming_top_k(index, np.ones((2, 8)), [[1], [5, 1]], k=3)
+    # distance 0 first (id 0 and the history dropped), then by id
+    assert lists.tolist() == [[5, 2, 3], [2, 3, 4]]
+    with pytest.raises(ValueError, match="only 1 candidates left"):
+        from minirec.retrieval import _drop_excluded
+        _drop_excluded(np.array([[0, 1, 2]]), [[1]], k=2)
+
+
+def test_list_metrics_by_hand():
+    lists = np.array([[4, 7, 9], [1, 2, 3], [5, 6, 8]])
+    hr, ndcg = list_metrics(lists, np.array([7, 3, 1]))
+    assert hr == pytest.approx(2 / 3)
+    assert ndcg == pytest.approx((1 / np.log2(3) + 1 / np.log2(4)) / 3)
+
+
+def test_the_experiment_command_saves_a_run_that_compares(tmp_path, capsys):
+    folder = write_dataset(tmp_path)
+    common = ["--data", str(folder), "--epochs", "2", "--dim", "8", "--max-length", "6"]
+    assert seqhash.main([*common, "--save", str(tmp_path / "runs" / "base.json")]) == 0
+    variant = ["--bits", "16", "--relaxation", "ste", "--name", "short codes"]
+    assert seqhash.main([*common, *variant, "--save", str(tmp_path / "runs" / "b.json")]) == 0
+    out = capsys.readouterr().out
+    assert "real-valued" in out and "binary" in out and "saved" in out
+    saved = runs.load_runs([tmp_path / "runs"])
+    assert [r.name for r in saved] == ["short codes", "base"]
+    assert saved[1].config["bits"] == 64 and 0 <= saved[1].metrics["binary HR@10"] <= 1
+    table = runs.comparison_table(saved, baseline="base")
+    lines = table.splitlines()
+    assert lines[2].startswith("base") and "(baseline)" in lines[2]
+    assert "bits=16, relaxation=ste" in lines[3] and "2.000 (-6.000)" in lines[3]  # bytes per item
+
+
+def test_the_experiment_command_refuses_bad_settings(tmp_path, capsys):
+    folder = write_dataset(tmp_path, with_attributes=False)
+    for argv, message in ((["--bits", "12"], "positive multiple of 8"),
+                          (["--data", str(folder)], "only --base sasrec can run"),
+                          (["--base", "gru"], "invalid choice")):
+        with pytest.raises(SystemExit) as stop:
+            seqhash.main(argv)
+        assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_unhashed_base_runs_with_real_valued_retrieval_only(tmp_path):
+    folder = write_dataset(tmp_path)
+    split, features = seqhash.load_data(folder, "cpu")
+    assert isinstance(split, LeaveOneOut) and features["category"].shape == (41, 8)
+    experiment = seqhash.SeqHashExperiment(bits=0, epochs=1, dim=8, max_length=6)
+    model, results = seqhash.run_seqhash_experiment(experiment, split, features)
+    assert set(results) == {"real-valued"} and not isinstance(model, HashedSeqRec)
+    assert seqhash.experiment_metrics(experiment, results)["bytes per item"] == 32
+
+
+def test_run_files_are_checked_field_by_field(tmp_path):
+    good = runs.Run("a", "fhn", {"dim": 8}, {"AUC": 0.5})
+    runs.save_run(tmp_path / "a.json", good)
+    assert runs.load_run(tmp_path / "a.json") == good
+    for content, message in (("{", "not JSON"), ("[]", "expected a JSON object"),
+                             ('{"name": "x", "experiment": "fhn", "config": {}}', "field 'metrics'"),
+                             ('{"name": "x", "experiment": "fhn", "config": {}, "metrics": {"AUC": "high"}}',
+                              "field 'metrics.AUC': expected a number")):
+        (tmp_path / "bad.json").write_text(content)
+        with pytest.raises(DataFormatError, match=message) as error:
+            runs.load_run(tmp_path / "bad.json")
+        assert "bad.json" in str(error.value)
+
+
+def test_comparison_table_refuses_what_cannot_be_compared(tmp_path, capsys):
+    a, b = runs.Run("a", "fhn", {}, {"m": 1.0}), runs.Run("b", "seqhash", {}, {"m": 2.0})
+    with pytest.raises(ValueError, match="different experiments"):
+        runs.comparison_table([a, b])
+    with pytest.raises(ValueError, match="no run named 'z'"):
+        runs.comparison_table([a], baseline="z")
+    with pytest.raises(ValueError, match="must be unique"):
+        runs.comparison_table([a, a])
+    runs.save_run(tmp_path / "a.json", a)
+    runs.save_run(tmp_path / "c.json", runs.Run("c", "fhn", {"dim": 16}, {"m": 0.75}))
+    assert runs.main([str(tmp_path)]) == 0
+    assert "c    dim=16      0.750 (-0.250)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        runs.main([str(tmp_path / "missing.json")])
+    err = capsys.readouterr().err
+    assert "No such file or directory" in err and "missing.json" in err
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit):
+        runs.main([str(tmp_path / "empty")])
+    assert "no run files" in capsys.readouterr().err
+    assert json.loads((tmp_path / "c.json").read_text())["metrics"] == {"m": 0.75}
