@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help run test data lab bench notebooks clean
+.PHONY: help run test data lab bench assignments notebooks clean
 
 help:
 	@echo "make run        create .venv, execute every notebook into build/, print the results table"
@@ -14,6 +14,7 @@ help:
 	@echo "make data       regenerate data_samples/ bit for bit (seeded)"
 	@echo "make lab        open JupyterLab on notebooks/"
 	@echo "make bench      time top-10 search: float32 vs packed binary codes (numpy, faiss); one table"
+	@echo "make assignments  student versions of every notebook (nbgrader) in build/nbgrader/release/"
 	@echo "make notebooks  refresh the committed notebook outputs from a fresh run (maintainers)"
 	@echo "make clean      remove build/ and .venv/"
 
@@ -40,6 +41,9 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m minirec.bench.hamming
+
+assignments: $(STAMP)
+	$(PY) -m minirec.assignments
 
 notebooks: $(STAMP)
 	$(PY) -m minirec.runner --in-place

@@ -1,0 +1,80 @@
+"""nbgrader: sound markup in every notebook, student versions from nbgrader's own generator, and
+grading that works both ways (solutions earn every point, the generated blanks earn none)."""
+
+from __future__ import annotations
+
+import shutil
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from minirec.assignments import NOTEBOOKS, exercises, grade_both_ways, main, markup_problems, nbgrader_api
+
+ALL = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """``make assignments`` into a temporary course folder."""
+    folder = tmp_path_factory.mktemp("nbgrader") / "course"
+    assert main(["--course", str(folder)]) == 0
+    return folder
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
+def test_every_notebook_has_sound_nbgrader_markup(path):
+    assert markup_problems(nbformat.read(path, 4), path.name) == []
+
+
+def test_markup_problems_are_named():
+    solution = new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")
+    unmarked = new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION")
+    tests = new_code_cell("assert f() == 1")
+    solution.metadata["nbgrader"] = {"solution": True, "grade": False, "grade_id": "a"}
+    tests.metadata["nbgrader"] = {"solution": False, "grade": True, "grade_id": "a", "points": 1}
+    problems = markup_problems(new_notebook(cells=[solution, tests, unmarked]), "x.ipynb")
+    assert any("grade_id values repeat" in p for p in problems)
+    assert any("cell 1: test cell without hidden tests" in p for p in problems)
+    assert any("cell 2: has '### BEGIN SOLUTION' but no nbgrader solution mark" in p for p in problems)
+    assert any("1 exercises, expected at least 3" in p for p in problems)
+
+
+def test_student_versions_are_blank(course, capsys):
+    for path in ALL:
+        student = nbformat.read(course / "release" / path.stem / path.name, 4)
+        text = "\n".join(c.source for c in student.cells)
+        assert "### BEGIN SOLUTION" not in text and "### BEGIN HIDDEN TESTS" not in text, path.stem
+        assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code"), path.stem
+        blanks = [student.cells[e.solution].source for e in exercises(student)]
+        assert len(blanks) >= 3 and all("raise NotImplementedError()" in b for b in blanks), path.stem
+    assert (course / "gradebook.db").exists() and (course / "nbgrader_config.py").exists()
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
+def test_grading_works_both_ways(course, path):
+    grades = grade_both_ways(path, course / "release" / path.stem / path.name)
+    assert len(grades) >= 3
+    for grade in grades:
+        assert grade.solution == grade.max_points > 0, f"{path.stem} {grade.grade_id}: the solution fails"
+        assert grade.student == 0, f"{path.stem} {grade.grade_id}: the blank passes"
+
+
+def test_nbgrader_autograde_scores_a_blank_and_a_solved_submission(course):
+    """The real nbgrader pipeline, on the quickest notebook: submit, autograde, read the gradebook."""
+    from nbgrader.api import Gradebook
+
+    name = "02_sign_relaxation"
+    submissions = {"blank": course / "release" / name / f"{name}.ipynb",
+                   "solved": course / "source" / name / f"{name}.ipynb"}
+    api = nbgrader_api(course)
+    for student, notebook in submissions.items():
+        target = course / "submitted" / student / name / f"{name}.ipynb"
+        target.parent.mkdir(parents=True)
+        shutil.copyfile(notebook, target)
+        result = api.autograde(name, student)
+        assert result["success"], result.get("error", "") + result.get("log", "")
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        scores = {s: (gradebook.find_submission(name, s).score, gradebook.find_submission(name, s).max_score)
+                  for s in submissions}
+    assert scores == {"blank": (0.0, 3.0), "solved": (3.0, 3.0)}
