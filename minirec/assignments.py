@@ -16,6 +16,7 @@ reports, per exercise, the points of the student version and of the solution.
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import shutil
 import sys
@@ -140,6 +141,17 @@ class ExerciseGrade:
     student: float
     solution: float
     max_points: float
+    solution_failure: str | None = None  # what went wrong when the solution lost points
+
+
+def failure(cell: nbformat.NotebookNode) -> str | None:
+    """The error (or stderr text) of an executed cell, or ``None`` if it ran cleanly."""
+    for output in cell.get("outputs", []):
+        if output.output_type == "error":
+            return f"{output.ename}: {output.evalue}"
+        if output.output_type == "stream" and output.name == "stderr":
+            return f"stderr: {output.text.strip()[:500]}"
+    return None
 
 
 def grade_both_ways(source: Path, student: Path, timeout: int = 600) -> list[ExerciseGrade]:
@@ -158,8 +170,9 @@ def grade_both_ways(source: Path, student: Path, timeout: int = 600) -> list[Exe
         raise ValueError(f"{student} does not match {source}: were they generated from it?")
     found = exercises(solution_nb)
     first = found[0].solution
-    client = NotebookClient(solution_nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                            kernel_manager_class=CurrentEnvKernelManager,
+    # nbclient stores every executed cell back into its own notebook: give it a scratch copy
+    client = NotebookClient(copy.deepcopy(solution_nb), timeout=timeout, kernel_name="python3",
+                            allow_errors=True, kernel_manager_class=CurrentEnvKernelManager,
                             resources={"metadata": {"path": str(NOTEBOOKS)}})
 
     def run(cell: nbformat.NotebookNode, index: int) -> nbformat.NotebookNode:
@@ -170,6 +183,7 @@ def grade_both_ways(source: Path, student: Path, timeout: int = 600) -> list[Exe
         return cell
 
     points: dict[str, dict[str, float]] = {"student": {}, "solution": {}}
+    failures: dict[str, str | None] = {}
     with client.setup_kernel():
         for index in range(first):
             run(solution_nb.cells[index], index)
@@ -178,8 +192,11 @@ def grade_both_ways(source: Path, student: Path, timeout: int = 600) -> list[Exe
                 is_test = nbgrader_role(solution_nb.cells[index]) == "tests"
                 cell = run(solution_nb.cells[index] if is_test else notebook.cells[index], index)
                 if is_test:
-                    points[version][cell.metadata["nbgrader"]["grade_id"]] = determine_grade(cell)[0]
-    return [ExerciseGrade(e.grade_id, points["student"][e.grade_id], points["solution"][e.grade_id], e.points)
+                    grade_id = cell.metadata["nbgrader"]["grade_id"]
+                    points[version][grade_id] = determine_grade(cell)[0]
+                    failures[grade_id] = failure(cell)
+    return [ExerciseGrade(e.grade_id, points["student"][e.grade_id], points["solution"][e.grade_id], e.points,
+                          failures[e.grade_id] if points["solution"][e.grade_id] < e.points else None)
             for e in found]
 
 

@@ -56,10 +56,15 @@ def test_grading_works_both_ways(course, path):
     grades = grade_both_ways(path, course / "release" / path.stem / path.name)
     assert len(grades) >= 3
     for grade in grades:
-        assert grade.solution == grade.max_points > 0, f"{path.stem} {grade.grade_id}: the solution fails"
+        message = f"{path.stem} {grade.grade_id}: {grade.solution_failure}"
+        assert grade.solution == grade.max_points > 0, message
         assert grade.student == 0, f"{path.stem} {grade.grade_id}: the blank passes"
 
 
+# nbgrader 0.9 adds a submission to its gradebook in a way SQLAlchemy 2 warns about; the
+# submission and its scores are recorded all the same (the asserts below read them), but pytest
+# would turn the warning into an error
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 def test_nbgrader_autograde_scores_a_blank_and_a_solved_submission(course):
     """The real nbgrader pipeline, on the quickest notebook: submit, autograde, read the gradebook."""
     from nbgrader.api import Gradebook
