@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     releases = generate_student_versions(notebooks, args.course)
     for stem, path in releases.items():
         count = len(exercises(nbformat.read(path, 4)))
-        print(f"{stem:26s} {count} exercises -> {path.relative_to(args.course.resolve().parent)}")
+        print(f"{stem:26s} {count} exercises -> {os.path.relpath(path)}")
     print(f"\nnbgrader course in {args.course}: hand out release/, then from that folder run "
           "`nbgrader collect <notebook>` and `nbgrader autograde <notebook>`")
     return 0

@@ -157,7 +157,7 @@ def experiment_metrics(experiment: SeqHashExperiment,
 
 def load_data(folder: Path | None, device: torch.device | str) -> tuple[LeaveOneOut, dict[str, np.ndarray]]:
     """The shopping sample with its image, text and category features, or a real dataset's categories."""
-    if folder is None:
+    if folder is None:  # imported here: the sample's encoders are not needed for a real dataset
         from minirec.data.samples import load_shopping
         from minirec.features.pipeline import shopping_features
 
