@@ -159,9 +159,9 @@ def grade_both_ways(source: Path, student: Path, timeout: int = 600) -> list[Exe
 
     As ``nbgrader autograde`` does, the test cells always come from the source (hidden tests
     included) and a test cell earns its points when it runs without error. The cells before the
-    first exercise are shared, so they run once; then the exercise part runs with the student's
-    cells (nothing is defined by them, so nothing leaks into the solution run), then with the
-    solutions.
+    first exercise are shared, so they run once. The exercise part then runs with the student's
+    cells first, so no solution can leak into the blanks' grades, and then with the solutions,
+    which redefine whatever the blanks left behind.
     """
     from nbgrader.utils import determine_grade
 
