@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -95,8 +94,8 @@ def comparison_table(runs: list[Run], baseline: str | None = None, digits: int =
         for m in metrics:
             value, delta = run.metrics[m], run.metrics[m] - base.metrics[m]
             shown = f"{value:.{digits}f}"
-            cells.append(shown if run is base or math.isclose(delta, 0, abs_tol=1e-12)
-                         else f"{shown} ({delta:+.{digits}f})")
+            unchanged = run is base or round(delta, digits) == 0  # no "(-0.000)"
+            cells.append(shown if unchanged else f"{shown} ({delta:+.{digits}f})")
         rows.append(cells)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
 

@@ -144,6 +144,8 @@ def test_comparison_table_refuses_what_cannot_be_compared(tmp_path, capsys):
         runs.comparison_table([a], baseline="z")
     with pytest.raises(ValueError, match="must be unique"):
         runs.comparison_table([a, a])
+    tiny = runs.comparison_table([a, runs.Run("d", "fhn", {}, {"m": 1.0 - 1e-6})])
+    assert tiny.splitlines()[-1].endswith(" 1.000"), "a difference that rounds to zero is no difference"
     runs.save_run(tmp_path / "a.json", a)
     runs.save_run(tmp_path / "c.json", runs.Run("c", "fhn", {"dim": 16}, {"m": 0.75}))
     assert runs.main([str(tmp_path)]) == 0
