@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from minirec.bench.seqrec import category_table, find_dataset
-from minirec.data.sequences import LeaveOneOut, left_pad, read_item_attributes, read_sequences
+from minirec.data.sequences import LeaveOneOut, SequenceFolder, left_pad
+from minirec.features.categories import category_table
 from minirec.hashing.index import HammingIndex
 from minirec.hashing.relax import beta_schedule
 from minirec.models.hashed_seqrec import HashedSeqRec
@@ -86,14 +86,16 @@ def train_model(model: SASRec | HashedSeqRec, experiment: SeqHashExperiment, spl
     config = SeqTrainConfig(epochs=experiment.epochs, lr=experiment.lr, loss="ce",
                             aux_weight=experiment.aux_weight, seed=experiment.seed)
 
-    def grow_beta(epoch: int) -> None:  # epoch is 1-based: set beta for the next one
-        if isinstance(model, HashedSeqRec):
-            model.set_beta(beta_schedule(epoch, experiment.gamma))
+    hashed = isinstance(model, HashedSeqRec)
 
-    if isinstance(model, HashedSeqRec):
-        model.set_beta(beta_schedule(0, experiment.gamma))
+    def grow_beta(epoch: int) -> None:  # epoch is 1-based: set beta for the next one
+        model.set_beta(beta_schedule(epoch, experiment.gamma))
+
+    if hashed:
+        grow_beta(0)
     return train_seqrec(model, split.train, config, device, show_progress=show_progress,
-                        desc=f"{experiment.base}, {experiment.bits} bits", after_epoch=grow_beta)
+                        desc=f"{experiment.base}, {experiment.bits} bits",
+                        after_epoch=grow_beta if hashed else None)
 
 
 @torch.no_grad()
@@ -163,13 +165,10 @@ def load_data(folder: Path | None, device: torch.device | str) -> tuple[LeaveOne
 
         sample = load_shopping()
         return sample.split(), shopping_features(sample, device=device)
-    sequence_file, attribute_file = find_dataset(folder)
-    sequences = read_sequences(sequence_file)
-    num_items = max(max(s) for s in sequences.values())
-    if attribute_file is None:
-        return LeaveOneOut.split(sequences, num_items), {}
-    attributes = read_item_attributes(attribute_file, num_items)
-    return LeaveOneOut.split(sequences, num_items), {"category": category_table(attributes, num_items)}
+    dataset = SequenceFolder.load(folder)
+    if dataset.attributes is None:
+        return dataset.split(), {}
+    return dataset.split(), {"category": category_table(dataset.attributes, dataset.num_items)}
 
 
 def build_parser() -> argparse.ArgumentParser:

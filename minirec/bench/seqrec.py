@@ -14,11 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
-from minirec.data.errors import DataFormatError
-from minirec.data.sequences import LeaveOneOut, read_item_attributes, read_sequences
-from minirec.features.categories import multi_hot
+from minirec.data.sequences import SequenceFolder
+from minirec.features.categories import category_table
 from minirec.train.seqrec import (
     LOSSES,
     MODEL_KINDS,
@@ -28,25 +25,6 @@ from minirec.train.seqrec import (
     train_seqrec,
 )
 from minirec.utils import choose_device, set_seed
-
-
-def find_dataset(folder: Path) -> tuple[Path, Path | None]:
-    """The sequence file of ``folder`` and its attribute file (``<name>_item2attributes.json``)."""
-    attributes = sorted(folder.glob("*_item2attributes.json"))
-    candidates = [folder / (a.name[: -len("_item2attributes.json")] + ".txt") for a in attributes]
-    sequences = [c for c in candidates if c.exists()] or sorted(folder.glob("*.txt"))
-    if len(sequences) != 1:
-        raise DataFormatError(folder, f"expected one sequence file '<name>.txt' (with "
-                              f"'<name>_item2attributes.json'), found {[p.name for p in sequences]}")
-    paired = sequences[0].with_name(sequences[0].stem + "_item2attributes.json")
-    return sequences[0], paired if paired.exists() else None
-
-
-def category_table(attributes: dict[int, list[int]], num_items: int) -> np.ndarray:
-    """``(num_items + 1, A)`` multi-hot rows (row 0 = padding); attribute ids are 1-based."""
-    size = max((max(a) for a in attributes.values() if a), default=0)
-    rows = [[]] + [[a - 1 for a in attributes.get(i, [])] for i in range(1, num_items + 1)]
-    return multi_hot(rows, size)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,13 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     if not models or any(m not in MODEL_KINDS for m in models):
         parser.error(f"--models takes a comma-separated subset of {','.join(MODEL_KINDS)}, "
                      f"got {args.models!r}")
-    sequence_file, attribute_file = find_dataset(args.data)
-    sequences = read_sequences(sequence_file)
-    num_items = max(max(s) for s in sequences.values())
-    split = LeaveOneOut.split(sequences, num_items)
+    dataset = SequenceFolder.load(args.data)
+    sequence_file, sequences, num_items = dataset.sequence_file, dataset.sequences, dataset.num_items
+    split = dataset.split()
     features = None
-    if attribute_file is not None:
-        features = {"category": category_table(read_item_attributes(attribute_file, num_items), num_items)}
+    if dataset.attributes is not None:
+        features = {"category": category_table(dataset.attributes, num_items)}
     elif any(m != "sasrec" for m in models):
         parser.error(f"{args.data}: no <name>_item2attributes.json, so only --models sasrec can run")
     device = choose_device(args.device)

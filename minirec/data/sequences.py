@@ -134,3 +134,36 @@ class NextItemDataset(Dataset):
         inputs = left_pad(sequence[:-1], self.max_length)
         targets = left_pad(sequence[1:], self.max_length)
         return torch.from_numpy(inputs), torch.from_numpy(targets)
+
+
+def find_dataset(folder: Path) -> tuple[Path, Path | None]:
+    """The sequence file of ``folder`` and its attribute file (``<name>_item2attributes.json``)."""
+    attributes = sorted(folder.glob("*_item2attributes.json"))
+    candidates = [folder / (a.name[: -len("_item2attributes.json")] + ".txt") for a in attributes]
+    sequences = [c for c in candidates if c.exists()] or sorted(folder.glob("*.txt"))
+    if len(sequences) != 1:
+        raise DataFormatError(folder, f"expected one sequence file '<name>.txt' (with "
+                              f"'<name>_item2attributes.json'), found {[p.name for p in sequences]}")
+    paired = sequences[0].with_name(sequences[0].stem + "_item2attributes.json")
+    return sequences[0], paired if paired.exists() else None
+
+
+@dataclass(frozen=True)
+class SequenceFolder:
+    """A real dataset folder: ``<name>.txt`` and, if present, ``<name>_item2attributes.json``."""
+
+    sequence_file: Path
+    sequences: dict[int, list[int]]
+    num_items: int
+    attributes: dict[int, list[int]] | None  # None when the folder has no attribute file
+
+    @classmethod
+    def load(cls, folder: str | Path) -> SequenceFolder:
+        sequence_file, attribute_file = find_dataset(Path(folder))
+        sequences = read_sequences(sequence_file)
+        num_items = max(max(s) for s in sequences.values())
+        attributes = read_item_attributes(attribute_file, num_items) if attribute_file else None
+        return cls(sequence_file, sequences, num_items, attributes)
+
+    def split(self) -> LeaveOneOut:
+        return LeaveOneOut.split(self.sequences, self.num_items)

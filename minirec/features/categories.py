@@ -25,3 +25,10 @@ def vocabulary_ids(
     vocabulary = sorted({f"{k}={r[k]}" for r in records for k in keys})
     index = {name: i for i, name in enumerate(vocabulary)}
     return [[index[f"{k}={r[k]}"] for k in keys] for r in records], vocabulary
+
+
+def category_table(attributes: dict[int, list[int]], num_items: int) -> np.ndarray:
+    """``(num_items + 1, A)`` multi-hot rows (row 0 = padding); attribute ids are 1-based."""
+    size = max((max(a) for a in attributes.values() if a), default=0)
+    rows = [[]] + [[a - 1 for a in attributes.get(i, [])] for i in range(1, num_items + 1)]
+    return multi_hot(rows, size)
