@@ -5,12 +5,20 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+LOCK   := requirements/lock.txt
+# What `make typecheck` checks (mypy, configured in pyproject.toml under [tool.mypy]).
+TYPED  := minirec/core minirec/hashing minirec/models minirec/train minirec/experiments
 
-.PHONY: help run test data lab bench assignments notebooks clean
+.PHONY: help install run test check lint typecheck lock data lab bench assignments notebooks clean
 
 help:
 	@echo "make run        create .venv, execute every notebook into build/, print the results table"
-	@echo "make test       create .venv if needed, run unit tests and nbval over notebooks/"
+	@echo "make test       everything CI runs: lint, typecheck, then all tests and nbval over notebooks/"
+	@echo "make check      fast tier for the edit-test loop (< 60 s): pytest -m 'not slow'"
+	@echo "make lint       ruff check and ruff format --check over minirec/ and tests/"
+	@echo "make typecheck  mypy over the typed packages ($(TYPED))"
+	@echo "make install    only create .venv: the exact, hashed versions of $(LOCK), then minirec"
+	@echo "make lock       re-resolve $(LOCK) from pyproject.toml (newest releases), then make test"
 	@echo "make data       regenerate data_samples/ bit for bit (seeded)"
 	@echo "make lab        open JupyterLab on notebooks/"
 	@echo "make bench      time top-10 search: float32 vs packed binary codes (numpy, faiss); one table"
@@ -18,20 +26,51 @@ help:
 	@echo "make notebooks  refresh the committed notebook outputs from a fresh run (maintainers)"
 	@echo "make clean      remove build/ and .venv/"
 
-# Installing is one step: a virtual environment with the package and its dev extra, then a
-# check that torch and torchvision really import and run (see DESIGN.md section 3).
-$(STAMP): pyproject.toml
+# Installing is one step: a virtual environment with exactly the versions of the lock (every
+# package pinned with ==, every file checked against its sha256, pip itself included), then
+# minirec itself, editable, without dependencies and built by the locked setuptools (no
+# download), then a check that torch and torchvision really import and run.
+$(STAMP): $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e '.[dev]'
-	$(PY) -m minirec.environment
+	$(PY) -m pip install --require-hashes -r $(LOCK)
+	$(PY) -m pip install --no-deps --no-build-isolation -e .
+	$(PY) -m minirec.course.environment
 	touch $(STAMP)
 
-run: $(STAMP)
-	$(PY) -m minirec.runner
+install: $(STAMP)
 
-test: $(STAMP)
+# `make lock` resolves the dependencies of pyproject.toml afresh (runtime and the dev extra, from
+# their lower bounds up, plus requirements/lock.in: pip and uv): the newest releases on PyPI that
+# fit, for CPython 3.11 (3.11.5 or later) on Linux x86_64 (manylinux_2_28), with the sha256 of
+# every file of each pinned release. Constraint files that pip is configured with on this machine
+# (`pip config list`) bind the resolution too, so that pip can install the result here. Then it
+# reinstalls .venv from the new lock (packages dropped from the lock stay until `make clean`) and
+# runs every test.
+LOCK_CONSTRAINTS = $(shell $(PY) -m pip config list 2>/dev/null | sed -n "s/^[^.]*\.constraint='\(.*\)'$$/\1/p")
+
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile pyproject.toml requirements/lock.in --extra dev --upgrade \
+	    --generate-hashes --python-version 3.11.5 --python-platform x86_64-manylinux_2_28 \
+	    $(addprefix -c ,$(LOCK_CONSTRAINTS)) --custom-compile-command "make lock" -o $(LOCK)
+	$(MAKE) test
+
+run: $(STAMP)
+	$(PY) -m minirec.course.runner
+
+# Everything: CI runs exactly this (.ci/run).
+test: $(STAMP) lint typecheck
 	$(PY) -m pytest
+
+# The fast tier: tests marked `slow` (notebooks, grading, command-line training, benchmarks) skipped.
+check: $(STAMP)
+	$(PY) -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(PY) -m ruff check minirec tests
+	$(PY) -m ruff format --check minirec tests
+
+typecheck: $(STAMP)
+	$(PY) -m mypy $(TYPED)
 
 data: $(STAMP)
 	$(PY) -m minirec.data.generate
@@ -40,13 +79,13 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
 bench: $(STAMP)
-	$(PY) -m minirec.bench.hamming
+	$(PY) -m minirec.experiments.hamming
 
 assignments: $(STAMP)
-	$(PY) -m minirec.assignments
+	$(PY) -m minirec.course.assignments
 
 notebooks: $(STAMP)
-	$(PY) -m minirec.runner --in-place
+	$(PY) -m minirec.course.runner --in-place
 
 clean:
 	rm -rf build $(VENV)

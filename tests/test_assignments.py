@@ -9,7 +9,14 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from minirec.assignments import NOTEBOOKS, exercises, grade_both_ways, main, markup_problems, nbgrader_api
+from minirec.course.assignments import (
+    NOTEBOOKS,
+    exercises,
+    grade_both_ways,
+    main,
+    markup_problems,
+    nbgrader_api,
+)
 
 ALL = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
@@ -40,6 +47,7 @@ def test_markup_problems_are_named():
     assert any("1 exercises, expected at least 3" in p for p in problems)
 
 
+@pytest.mark.slow
 def test_student_versions_are_blank(course, capsys):
     for path in ALL:
         student = nbformat.read(course / "release" / path.stem / path.name, 4)
@@ -51,6 +59,7 @@ def test_student_versions_are_blank(course, capsys):
     assert (course / "gradebook.db").exists() and (course / "nbgrader_config.py").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
 def test_grading_works_both_ways(course, path):
     grades = grade_both_ways(path, course / "release" / path.stem / path.name)
@@ -64,14 +73,17 @@ def test_grading_works_both_ways(course, path):
 # nbgrader 0.9 adds a submission to its gradebook in a way SQLAlchemy 2 warns about; the
 # submission and its scores are recorded all the same (the asserts below read them), but pytest
 # would turn the warning into an error
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 def test_nbgrader_autograde_scores_a_blank_and_a_solved_submission(course):
     """The real nbgrader pipeline, on the quickest notebook: submit, autograde, read the gradebook."""
     from nbgrader.api import Gradebook
 
     name = "02_sign_relaxation"
-    submissions = {"blank": course / "release" / name / f"{name}.ipynb",
-                   "solved": course / "source" / name / f"{name}.ipynb"}
+    submissions = {
+        "blank": course / "release" / name / f"{name}.ipynb",
+        "solved": course / "source" / name / f"{name}.ipynb",
+    }
     api = nbgrader_api(course)
     for student, notebook in submissions.items():
         target = course / "submitted" / student / name / f"{name}.ipynb"
@@ -80,6 +92,8 @@ def test_nbgrader_autograde_scores_a_blank_and_a_solved_submission(course):
         result = api.autograde(name, student)
         assert result["success"], result.get("error", "") + result.get("log", "")
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
-        scores = {s: (gradebook.find_submission(name, s).score, gradebook.find_submission(name, s).max_score)
-                  for s in submissions}
+        scores = {
+            s: (gradebook.find_submission(name, s).score, gradebook.find_submission(name, s).max_score)
+            for s in submissions
+        }
     assert scores == {"blank": (0.0, 3.0), "solved": (3.0, 3.0)}

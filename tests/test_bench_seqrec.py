@@ -1,4 +1,4 @@
-"""`python -m minirec.bench.seqrec` on a tiny dataset in the S3-Rec format, written by the test."""
+"""`python -m minirec.experiments.seqrec` on a tiny dataset in the S3-Rec format, written by the test."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import json
 
 import pytest
 
-from minirec.bench.seqrec import main
+from minirec.experiments import seqrec
+from minirec.experiments.runs import load_runs
+
+main = seqrec.main
 
 
 def write_dataset(folder, with_attributes=True):
@@ -18,21 +21,69 @@ def write_dataset(folder, with_attributes=True):
     return folder
 
 
-def test_runs_both_models_and_prints_both_protocols(tmp_path, capsys):
+@pytest.mark.slow
+def test_runs_both_models_prints_both_protocols_and_saves_each_seed(tmp_path, capsys):
     folder = write_dataset(tmp_path)
-    assert main(["--data", str(folder), "--epochs", "2", "--dim", "8", "--max-length", "6",
-                 "--eval-every", "1", "--negatives", "20"]) == 0
+    assert (
+        main(
+            [
+                "--data",
+                str(folder),
+                "--epochs",
+                "2",
+                "--dim",
+                "8",
+                "--max-length",
+                "6",
+                "--eval-every",
+                "1",
+                "--negatives",
+                "20",
+                "--seeds",
+                "0,1",
+                "--save",
+                str(tmp_path / "runs" / "tiny.json"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "30 users, 40 items, 180 interactions" in out
     assert "sampled = 20 negatives" in out and "full HR@10" in out and "fusion (+categories)" in out
-    assert "sasrec epoch 2: valid sampled HR@10" in out
+    assert "sasrec epoch 2: valid sampled HR@10" in out and "tiny: mean ± std over seeds 0, 1" in out
+    saved = load_runs([tmp_path / "runs"])
+    assert [(r.name, r.experiment, r.config["seed"]) for r in saved] == [
+        ("tiny", "seqrec", 0),
+        ("tiny", "seqrec", 1),
+    ]
+    assert set(saved[0].metrics) == {f"{m} {c}" for m in ("sasrec", "fusion") for c in seqrec.COLUMNS}
 
 
-def test_usage_errors(tmp_path, capsys):
-    folder = write_dataset(tmp_path, with_attributes=False)
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["--models", "sasrec,gru4rec"],
+            "argument --models: got ('sasrec', 'gru4rec'), expected a subset of sasrec",
+        ),
+        (["--dropout", "1.5"], "argument --dropout: got 1.5, expected a number <= 0.95"),
+        (["--negatives", "0"], "argument --negatives: got 0, expected a number >= 1"),
+        (["--epochs", "-1"], "argument --epochs: got -1, expected a number >= 1"),
+    ],
+)
+def test_usage_errors_before_reading_data(tmp_path, argv, message, capsys):
+    folder = write_dataset(tmp_path)
+    (folder / "Tiny.txt").write_text("not a sequence file\n")  # reading it would fail differently
     with pytest.raises(SystemExit) as error:
-        main(["--data", str(folder), "--models", "sasrec,gru4rec"])
-    assert error.value.code == 2 and "--models takes a comma-separated subset" in capsys.readouterr().err
+        main(["--data", str(folder), *argv])
+    assert error.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_data_decide_which_models_can_run(tmp_path, capsys):
+    with pytest.raises(SystemExit) as error:
+        main([])
+    assert error.value.code == 2 and "argument --data: required" in capsys.readouterr().err
+    folder = write_dataset(tmp_path, with_attributes=False)
     with pytest.raises(SystemExit) as error:
         main(["--data", str(folder), "--models", "fusion"])
     assert error.value.code == 2 and "no <name>_item2attributes.json" in capsys.readouterr().err

@@ -80,8 +80,9 @@ def test_text_encoder_round_trips_through_save_pretrained(tmp_path):
 def test_train_text_encoder_saves_a_loadable_model(tmp_path):
     texts = ["red shirt", "blue shirt", "red jeans", "blue jeans"] * 4
     labels = {"colour": torch.tensor([0, 1, 0, 1] * 4)}
-    losses = train_text_encoder(texts, labels, tmp_path / "enc", hidden=16,
-                                config=TrainConfig(epochs=15, batch_size=8, lr=1e-2))
+    losses = train_text_encoder(
+        texts, labels, tmp_path / "enc", hidden=16, config=TrainConfig(epochs=15, batch_size=8, lr=1e-2)
+    )
     assert losses[-1] < losses[0]
     tokenizer, model = load_text_encoder(tmp_path / "enc")
     assert encode_texts(tokenizer, model, texts[:2]).shape == (2, 16)

@@ -25,11 +25,13 @@ def test_committed_files_match_their_manifest():
     assert manifest_differences(read_manifest(root), file_hashes(root)) == []
 
 
+@pytest.mark.slow
 def test_regenerating_gives_identical_bytes(tmp_path):
     generate_samples(tmp_path / "samples")
     assert manifest_differences(read_manifest(samples_root()), file_hashes(tmp_path / "samples")) == []
 
 
+@pytest.mark.slow
 def test_check_mode_reports_a_changed_file(tmp_path, capsys):
     generate_samples(tmp_path / "samples")
     atomic_write_text(tmp_path / "samples" / "fashion" / "image_list_top", "tampered\n")

@@ -10,9 +10,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minirec.bench import hamming as bench
+from minirec.experiments import hamming as bench
 from minirec.hashing.index import BACKENDS, HammingIndex
-from minirec.hashing.matching import PackedFHN
 from minirec.hashing.packed import (
     code_bytes,
     from_words,
@@ -24,6 +23,7 @@ from minirec.hashing.packed import (
     unpack_codes,
 )
 from minirec.models.fhn import FashionHashNet, FHNConfig
+from minirec.models.packed_fhn import PackedFHN
 
 
 def brute_force_topk(queries: np.ndarray, database: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -104,8 +104,14 @@ def test_index_takes_every_code_form_and_keeps_ids_across_adds(backend):
     codes = rng.choice([-1.0, 1.0], size=(50, 64))
     queries = rng.choice([-1.0, 1.0], size=(4, 64))
     expected = brute_force_topk(queries, codes, 5)
-    forms = [codes, codes > 0, (codes > 0).astype(np.uint8), pack_codes(codes), to_words(pack_codes(codes)),
-             torch.from_numpy(codes)]
+    forms = [
+        codes,
+        codes > 0,
+        (codes > 0).astype(np.uint8),
+        pack_codes(codes),
+        to_words(pack_codes(codes)),
+        torch.from_numpy(codes),
+    ]
     for form in forms:
         index = HammingIndex(64, backend)
         index.add(form[:20])
@@ -154,10 +160,12 @@ def test_memory_accounting():
 
 def small_fhn(slots: tuple[str, ...], terms: str, dim: int = 24) -> FashionHashNet:
     rng = np.random.default_rng(3)
-    features = {m: {c: rng.normal(size=(9, 6)) for c in ("top", "bottom", "shoe")}
-                for m in ("visual", "text")}
-    config = FHNConfig(num_users=5, feature_dims={"visual": 6, "text": 6}, slots=slots, dim=dim, terms=terms,
-                       init_std=1.0)
+    features = {
+        m: {c: rng.normal(size=(9, 6)) for c in ("top", "bottom", "shoe")} for m in ("visual", "text")
+    }
+    config = FHNConfig(
+        num_users=5, feature_dims={"visual": 6, "text": 6}, slots=slots, dim=dim, terms=terms, init_std=1.0
+    )
     torch.manual_seed(0)
     model = FashionHashNet(config, features)
     with torch.no_grad():  # learned-looking, unequal weights
@@ -181,6 +189,7 @@ def test_packed_fhn_scores_equal_the_tensor_scores(terms, slots):
         packed.score_tuples(tuples[:, :-1])
 
 
+@pytest.mark.slow
 def test_benchmark_prints_the_table_and_the_goals(capsys):
     assert bench.main(["--sizes", "500", "--bits", "64", "--queries", "1,3", "--repeats", "1", "--json"]) == 0
     out = capsys.readouterr().out
@@ -192,8 +201,12 @@ def test_benchmark_prints_the_table_and_the_goals(capsys):
 
 
 def test_benchmark_refuses_bad_arguments(capsys):
-    for argv, message in ((["--bits", "12"], "multiples of 8"), (["--sizes", "0"], "positive numbers"),
-                          (["--queries", "x"], "comma-separated numbers"), (["--k", "0"], ">= 1")):
+    for argv, message in (
+        (["--bits", "12"], "multiples of 8"),
+        (["--sizes", "0"], "positive numbers"),
+        (["--queries", "x"], "comma-separated numbers"),
+        (["--k", "0"], ">= 1"),
+    ):
         with pytest.raises(SystemExit) as stop:
             bench.main(argv)
         assert stop.value.code == 2 and message in capsys.readouterr().err

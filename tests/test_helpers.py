@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from minirec.plots import bar_counts, plot_training_curve, show_images, show_outfit
-from minirec.report import record_headline
-from minirec.utils import choose_device, progress, set_seed
+from minirec.core.runtime import choose_device, progress, set_seed
+from minirec.course.report import record_headline
+from minirec.evaluation.plots import bar_counts, plot_training_curve, show_images, show_outfit
 
 
 def test_set_seed_makes_torch_and_numpy_repeatable():

@@ -36,6 +36,7 @@ def raises_at(path: Path, line: int | None, *fragments: str):
 
 # ---------------------------------------------------------------- Polyvore-U tuples
 
+
 def test_tuples_read_and_range_checked(tmp_path):
     path = write(tmp_path / "t.csv", "user,top,bottom,shoe\n0,1,2,0\n1,0,0,2\n")
     assert read_tuples(path, num_users=2, num_items=ITEMS).tolist() == [[0, 1, 2, 0], [1, 0, 0, 2]]
@@ -109,6 +110,7 @@ def test_fitb_wrong_column_count(tmp_path):
 
 # ---------------------------------------------------------------- Polyvore-U folder
 
+
 def make_polyvore(root: Path) -> Path:
     for category in ITEMS:
         (root / "images").mkdir(parents=True, exist_ok=True)
@@ -177,6 +179,7 @@ def test_image_list_empty_line(tmp_path):
 
 # ---------------------------------------------------------------- sequences
 
+
 def test_sequences_read(tmp_path):
     path = write(tmp_path / "s.txt", "1 3 4 5\n2 1 2 3 4\n")
     assert read_sequences(path) == {1: [3, 4, 5], 2: [1, 2, 3, 4]}
@@ -236,9 +239,12 @@ def test_leave_one_out_and_windows():
 
 # ---------------------------------------------------------------- Amazon JSON lines
 
+
 def test_reviews_missing_field(tmp_path):
-    path = write(tmp_path / "r.jsonl", '{"reviewerID": "A1", "asin": "B1", "unixReviewTime": 5}\n'
-                                       '{"reviewerID": "A1", "asin": "B2"}\n')
+    path = write(
+        tmp_path / "r.jsonl",
+        '{"reviewerID": "A1", "asin": "B1", "unixReviewTime": 5}\n{"reviewerID": "A1", "asin": "B2"}\n',
+    )
     with raises_at(path, 2, "missing field 'unixReviewTime'"):
         read_reviews(path)
 
@@ -250,8 +256,9 @@ def test_reviews_wrong_type(tmp_path):
 
 
 def test_reviews_malformed_json(tmp_path):
-    path = write(tmp_path / "r.jsonl", '{"reviewerID": "A1", "asin": "B1", "unixReviewTime": 5}\n'
-                                       '{"reviewerID": \n')
+    path = write(
+        tmp_path / "r.jsonl", '{"reviewerID": "A1", "asin": "B1", "unixReviewTime": 5}\n{"reviewerID": \n'
+    )
     with raises_at(path, 2, "not a JSON object"):
         read_reviews(path)
 
@@ -263,9 +270,11 @@ def test_reviews_non_utf8(tmp_path):
 
 
 def test_metadata_accepts_2014_python_literals(tmp_path):
-    path = write(tmp_path / "m.json",
-                 "{'asin': 'B1', 'title': \"L'Oreal cream\", 'categories': [['Beauty', 'Skin Care']]}\n"
-                 '{"asin": "B2", "brand": "X", "categories": [["Beauty", "Makeup"]]}\n')
+    path = write(
+        tmp_path / "m.json",
+        "{'asin': 'B1', 'title': \"L'Oreal cream\", 'categories': [['Beauty', 'Skin Care']]}\n"
+        '{"asin": "B2", "brand": "X", "categories": [["Beauty", "Makeup"]]}\n',
+    )
     meta = read_metadata(path)
     assert meta["B1"].title == "L'Oreal cream" and meta["B2"].categories == (("Beauty", "Makeup"),)
 
@@ -277,8 +286,10 @@ def test_metadata_bad_categories(tmp_path):
 
 
 def test_reviews_to_sequences_orders_by_time_and_filters(tmp_path):
-    lines = [{"reviewerID": u, "asin": i, "unixReviewTime": t}
-             for u, i, t in [("A2", "B3", 30), ("A2", "B1", 10), ("A2", "B2", 20), ("A1", "B1", 5)]]
+    lines = [
+        {"reviewerID": u, "asin": i, "unixReviewTime": t}
+        for u, i, t in [("A2", "B3", 30), ("A2", "B1", 10), ("A2", "B2", 20), ("A1", "B1", 5)]
+    ]
     path = write(tmp_path / "r.jsonl", "\n".join(map(json.dumps, lines)) + "\n")
     data = reviews_to_sequences(read_reviews(path), min_user=2, min_item=1)
     assert data.user_names == ["A2"] and data.item_names == ["B1", "B2", "B3"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from minirec.metrics import (
+from minirec.evaluation.metrics import (
     auc,
     fitb_accuracy,
     hit_rate_at_k,
@@ -57,7 +57,7 @@ def test_fitb_accuracy_shares_ties():
 def test_standard_ndcg_matches_sklearn():
     from sklearn.metrics import ndcg_score
 
-    from minirec.metrics import ndcg_standard
+    from minirec.evaluation.metrics import ndcg_standard
 
     rng = np.random.default_rng(1)
     for _ in range(5):
@@ -67,13 +67,14 @@ def test_standard_ndcg_matches_sklearn():
 
 
 def test_fhn_ndcg_hand_computed():
-    from minirec.metrics import mean_user_ndcg, ndcg_fhn
+    from minirec.evaluation.metrics import mean_user_ndcg, ndcg_fhn
 
     # ranked labels [0, 1]: discounts log2(max(rank, 2)) = [1, 1]; NDCG@1 = 0, NDCG@2 = 1 -> mean 0.5
     assert ndcg_fhn(np.array([2.0, 1.0]), np.array([0.0, 1.0])) == pytest.approx(0.5)
     assert ndcg_fhn(np.array([1.0, 2.0]), np.array([0.0, 1.0])) == pytest.approx(1.0)
     users = np.array([0, 1])
-    assert mean_user_ndcg(users, np.array([1.0, 1.0]), users, np.array([2.0, 0.0]), form="fhn") == \
-        pytest.approx((0.5 + 1.0) / 2)
+    assert mean_user_ndcg(
+        users, np.array([1.0, 1.0]), users, np.array([2.0, 0.0]), form="fhn"
+    ) == pytest.approx((0.5 + 1.0) / 2)
     with pytest.raises(ValueError, match="form should be"):
         mean_user_ndcg(users, np.ones(2), users, np.ones(2), form="other")

@@ -1,4 +1,4 @@
-"""Committed notebooks carry the outputs of one clean, in-order run (DESIGN.md section 8)."""
+"""Committed notebooks carry the outputs of one clean, in-order run (CONTRIBUTING.md)."""
 
 from __future__ import annotations
 

@@ -5,12 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from minirec.baselines import (
-    item_counts,
-    most_popular_scores,
-    outfit_popularity_scores,
-    shopping_oracle_ranks,
-)
 from minirec.data import fashion_world as fw
 from minirec.data.samples import (
     fashion_oracle,
@@ -19,12 +13,22 @@ from minirec.data.samples import (
     shopping_truth,
 )
 from minirec.data.shopping_world import oracle_next_item_probabilities, transition_matrix
-from minirec.metrics import hit_rate_at_k, mean_user_auc, rank_of_target
+from minirec.evaluation.baselines import (
+    item_counts,
+    most_popular_scores,
+    outfit_popularity_scores,
+    shopping_oracle_ranks,
+)
+from minirec.evaluation.metrics import hit_rate_at_k, mean_user_auc, rank_of_target
 
 
 def item(category, style, colour, pattern):
-    return fw.Item(fw.CATEGORIES.index(category), fw.STYLES.index(style),
-                   fw.COLOURS.index(colour), fw.PATTERNS.index(pattern))
+    return fw.Item(
+        fw.CATEGORIES.index(category),
+        fw.STYLES.index(style),
+        fw.COLOURS.index(colour),
+        fw.PATTERNS.index(pattern),
+    )
 
 
 def test_fashion_oracle_scores_a_hand_made_outfit():
@@ -49,8 +53,9 @@ def test_fashion_planted_effects_are_clearly_measurable():
     for kind, margin in (("nega", 0.25), ("nega_hard", 0.2)):
         neg = test[kind]
         oracle_auc = mean_user_auc(pos[:, 0], oracle.score(pos), neg[:, 0], oracle.score(neg))
-        popularity_auc = mean_user_auc(pos[:, 0], outfit_popularity_scores(counts, pos),
-                                       neg[:, 0], outfit_popularity_scores(counts, neg))
+        popularity_auc = mean_user_auc(
+            pos[:, 0], outfit_popularity_scores(counts, pos), neg[:, 0], outfit_popularity_scores(counts, neg)
+        )
         assert oracle_auc > popularity_auc + margin, (kind, oracle_auc, popularity_auc)
 
 
@@ -67,8 +72,10 @@ def test_shopping_oracle_beats_popularity_clearly():
     sample = load_shopping()
     split = sample.split()
     counts = most_popular_scores(split.train, sample.num_items)
-    popular = [rank_of_target(counts, split.test[u], np.append(split.history(u, "test"), 0))
-               for u in sample.sequences]
+    popular = [
+        rank_of_target(counts, split.test[u], np.append(split.history(u, "test"), 0))
+        for u in sample.sequences
+    ]
     oracle_hr = hit_rate_at_k(shopping_oracle_ranks(sample), 10)
     assert oracle_hr > 2 * hit_rate_at_k(np.array(popular), 10)
 
@@ -82,8 +89,9 @@ def test_sample_sequences_are_derived_from_the_raw_amazon_files(tmp_path):
     )
 
     sample = load_shopping()
-    data = reviews_to_sequences(read_reviews(sample.root / "reviews.jsonl"),
-                                read_metadata(sample.root / "meta.jsonl"), min_user=5)
+    data = reviews_to_sequences(
+        read_reviews(sample.root / "reviews.jsonl"), read_metadata(sample.root / "meta.jsonl"), min_user=5
+    )
     write_sequence_files(data, tmp_path)
     for name in ("sequences.txt", "sequences_item2attributes.json", "item_list.txt"):
         assert (tmp_path / name).read_bytes() == (sample.root / name).read_bytes(), name

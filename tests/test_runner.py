@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from minirec.runner import main
+from minirec.course.runner import main
 
 
 def write_notebook(path, *sources):
-    nbformat.write(new_notebook(cells=[new_code_cell(s) for s in sources],
-                                metadata={"kernelspec": {"name": "python3", "language": "python",
-                                                         "display_name": "Python 3"}}), path)
+    nbformat.write(
+        new_notebook(
+            cells=[new_code_cell(s) for s in sources],
+            metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
+        ),
+        path,
+    )
     return path
 
 
+@pytest.mark.slow
 def test_runner_executes_into_build_and_prints_the_table(tmp_path, capsys):
-    source = write_notebook(tmp_path / "00_demo.ipynb",
-                            "from minirec.report import record_headline",
-                            "record_headline('00_demo', {'auc': 0.75, 'users': 3})")
+    source = write_notebook(
+        tmp_path / "00_demo.ipynb",
+        "from minirec.course.report import record_headline",
+        "record_headline('00_demo', {'auc': 0.75, 'users': 3})",
+    )
     before = source.read_bytes()
     assert main([str(source), "--out", str(tmp_path / "build")]) == 0
     out = capsys.readouterr().out
@@ -28,6 +36,7 @@ def test_runner_executes_into_build_and_prints_the_table(tmp_path, capsys):
     assert source.read_bytes() == before  # the committed notebook is never touched
 
 
+@pytest.mark.slow
 def test_runner_reports_a_failing_notebook(tmp_path, capsys):
     source = write_notebook(tmp_path / "01_broken.ipynb", "assert 1 + 1 == 3, 'arithmetic is broken'")
     assert main([str(source), "--out", str(tmp_path / "build")]) == 1

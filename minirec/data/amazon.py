@@ -61,7 +61,8 @@ def _field(path: Path, number: int, obj: dict[str, Any], name: str, kind: type) 
         value = int(value)
     if not isinstance(value, kind) or isinstance(value, bool):
         raise DataFormatError(
-            path, f"field {name!r} should be {kind.__name__}, got {type(value).__name__} {value!r}",
+            path,
+            f"field {name!r} should be {kind.__name__}, got {type(value).__name__} {value!r}",
             line=number,
         )
     return value
@@ -95,8 +96,10 @@ def read_metadata(path: str | Path) -> dict[str, ItemMeta]:
     for p, n, obj in _objects(path):
         asin = _field(p, n, obj, "asin", str)
         categories = obj.get("categories", [])
-        if not (isinstance(categories, list)
-                and all(isinstance(c, list) and all(isinstance(x, str) for x in c) for c in categories)):
+        if not (
+            isinstance(categories, list)
+            and all(isinstance(c, list) and all(isinstance(x, str) for x in c) for c in categories)
+        ):
             raise DataFormatError(p, "field 'categories' should be a list of lists of strings", line=n)
         if asin in items:
             raise DataFormatError(p, f"duplicate asin {asin!r}", line=n)
@@ -166,8 +169,9 @@ def reviews_to_sequences(
     sequences = {u: [item for _, _, item in sorted(events)] for u, events in sorted(by_user.items())}
     if metadata is None:
         return SequenceData(sequences, user_names, item_names)
-    per_item = {iid: item_attribute_names(metadata[name]) if name in metadata else []
-                for name, iid in item_id.items()}
+    per_item = {
+        iid: item_attribute_names(metadata[name]) if name in metadata else [] for name, iid in item_id.items()
+    }
     attribute_names = sorted({a for names in per_item.values() for a in names})
     attribute_id = {name: i + 1 for i, name in enumerate(attribute_names)}
     item_attributes = {iid: [attribute_id[a] for a in names] for iid, names in sorted(per_item.items())}
@@ -182,6 +186,7 @@ def write_sequence_files(data: SequenceData, root: str | Path, name: str = "sequ
     atomic_write_text(root / "user_list.txt", "\n".join(data.user_names) + "\n")
     atomic_write_text(root / "item_list.txt", "\n".join(data.item_names) + "\n")
     if data.item_attributes:
-        atomic_write_json(root / f"{name}_item2attributes.json",
-                          {str(i): a for i, a in data.item_attributes.items()})
+        atomic_write_json(
+            root / f"{name}_item2attributes.json", {str(i): a for i, a in data.item_attributes.items()}
+        )
         atomic_write_text(root / "attribute_list.txt", "\n".join(data.attribute_names) + "\n")

@@ -75,6 +75,7 @@ def _finish(image: np.ndarray, rng: np.random.Generator, noise: int) -> np.ndarr
 
 # ----------------------------------------------------------------------------- clothes
 
+
 def _top(c: Canvas, shape: str) -> tuple[Mask, Mask]:
     """(garment mask, detail mask) of a top."""
     detail = np.zeros_like(c.x, bool)
@@ -178,6 +179,7 @@ def draw_garment(
 
 
 # ----------------------------------------------------------------------------- products
+
 
 def _product(c: Canvas, shape: str) -> tuple[Mask, Mask, Mask]:
     """(body, cap, label) masks of one product silhouette on a 32x32 canvas."""

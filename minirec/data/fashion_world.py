@@ -111,9 +111,7 @@ class FashionOracle:
             for cat in CATEGORIES
         }
         self._pairs = {  # (items_in_a, items_in_b) for each slot pair a < b
-            (a, b): np.array(
-                [[pair_compatibility(x, y) for y in items[b]] for x in items[a]], np.int64
-            )
+            (a, b): np.array([[pair_compatibility(x, y) for y in items[b]] for x in items[a]], np.int64)
             for i, a in enumerate(CATEGORIES)
             for b in CATEGORIES[i + 1 :]
         }
@@ -126,9 +124,7 @@ class FashionOracle:
     def compatibility_points(self, tuples: np.ndarray) -> np.ndarray:
         """Item-item points of each row ``(user, top, bottom, shoe)``."""
         slot = {c: 1 + n for n, c in enumerate(CATEGORIES)}
-        return sum(
-            table[tuples[:, slot[a]], tuples[:, slot[b]]] for (a, b), table in self._pairs.items()
-        )
+        return sum(table[tuples[:, slot[a]], tuples[:, slot[b]]] for (a, b), table in self._pairs.items())
 
     def score(self, tuples: np.ndarray) -> np.ndarray:
         """Total hidden score (an integer array) of each ``(user, top, bottom, shoe)`` row."""

@@ -59,8 +59,7 @@ def manifest_differences(expected: dict[str, str], actual: dict[str, str]) -> li
     """Human-readable list of files missing, extra or changed between two manifests."""
     problems = [f"missing: {n}" for n in sorted(expected.keys() - actual.keys())]
     problems += [f"unexpected: {n}" for n in sorted(actual.keys() - expected.keys())]
-    problems += [f"changed: {n}" for n in sorted(expected.keys() & actual.keys())
-                 if expected[n] != actual[n]]
+    problems += [f"changed: {n}" for n in sorted(expected.keys() & actual.keys()) if expected[n] != actual[n]]
     return problems
 
 
@@ -69,11 +68,18 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m minirec.data.generate",
         description="Regenerate the seeded sample datasets (bit for bit) or check them.",
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_ROOT,
-                        help="where the samples live (default: data_samples/ of the checkout)")
-    parser.add_argument("--check", action="store_true",
-                        help="check --out's files against its manifest, then regenerate into a "
-                             "temporary folder and compare that too; exit 1 on any difference")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_ROOT,
+        help="where the samples live (default: data_samples/ of the checkout)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="check --out's files against its manifest, then regenerate into a "
+        "temporary folder and compare that too; exit 1 on any difference",
+    )
     args = parser.parse_args(argv)
     if not args.check:
         generate_samples(args.out)
@@ -83,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     problems = [f"in {args.out}: {p}" for p in manifest_differences(expected, file_hashes(args.out))]
     with tempfile.TemporaryDirectory() as tmp:
         generate_samples(Path(tmp) / "samples")
-        problems += [f"regenerated: {p}"
-                     for p in manifest_differences(expected, file_hashes(Path(tmp) / "samples"))]
+        problems += [
+            f"regenerated: {p}" for p in manifest_differences(expected, file_hashes(Path(tmp) / "samples"))
+        ]
     for problem in problems:
         print(problem)
     print("identical" if not problems else f"{len(problems)} differences")

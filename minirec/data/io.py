@@ -38,7 +38,7 @@ def iter_text_lines(path: str | Path) -> Iterator[tuple[int, str]]:
             except UnicodeDecodeError as err:
                 raise DataFormatError(
                     path,
-                    f"byte {err.start} is not valid UTF-8 ({raw[err.start:err.start + 1]!r}); "
+                    f"byte {err.start} is not valid UTF-8 ({raw[err.start : err.start + 1]!r}); "
                     "expected a UTF-8 text file",
                     line=number,
                 ) from None

@@ -41,8 +41,9 @@ def _parse_int(path: Path, number: int, column: str, text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise DataFormatError(path, f"column {column!r} should be an integer, got {text!r}",
-                              line=number) from None
+        raise DataFormatError(
+            path, f"column {column!r} should be an integer, got {text!r}", line=number
+        ) from None
 
 
 def _check_range(path: Path, number: int, column: str, value: int, size: int, what: str) -> None:
@@ -80,11 +81,18 @@ def _outfit_slots(path: Path, columns: list[str]) -> tuple[str, ...]:
     raise DataFormatError(path, f"expected the header {expected}, got {','.join(columns)!r}", line=1)
 
 
-def _parse_outfit(path: Path, number: int, slots: tuple[str, ...], values: list[str],
-                  num_users: int | None, num_items: dict[str, int] | None) -> list[int]:
+def _parse_outfit(
+    path: Path,
+    number: int,
+    slots: tuple[str, ...],
+    values: list[str],
+    num_users: int | None,
+    num_items: dict[str, int] | None,
+) -> list[int]:
     """``[user, item per slot]``; a ``-1`` second top becomes a copy of the first."""
-    row = [_parse_int(path, number, column, text)
-           for column, text in zip(("user", *slots), values, strict=True)]
+    row = [
+        _parse_int(path, number, column, text) for column, text in zip(("user", *slots), values, strict=True)
+    ]
     if num_users is not None:
         _check_range(path, number, "user", row[0], num_users, "user")
     for k, category in enumerate(slots, start=1):
@@ -94,8 +102,9 @@ def _parse_outfit(path: Path, number: int, slots: tuple[str, ...], values: list[
         elif num_items is not None:
             _check_range(path, number, category, row[k], num_items[category], "item")
         elif row[k] < 0:
-            raise DataFormatError(path, f"column {category!r} should be an item id >= 0, got {row[k]}",
-                                  line=number)
+            raise DataFormatError(
+                path, f"column {category!r} should be an item id >= 0, got {row[k]}", line=number
+            )
     return row
 
 
@@ -115,7 +124,8 @@ def read_image_list(path: str | Path, image_root: str | Path | None = None) -> l
             raise DataFormatError(path, "empty line; expected an image file name", line=number)
         if image_root is not None and not (Path(image_root) / name).is_file():
             raise DataFormatError(
-                path, f"image file {name!r} not found under {image_root}; expected an existing file",
+                path,
+                f"image file {name!r} not found under {image_root}; expected an existing file",
                 line=number,
             )
         names.append(name)
@@ -124,8 +134,9 @@ def read_image_list(path: str | Path, image_root: str | Path | None = None) -> l
     return names
 
 
-def read_tuples(path: str | Path, num_users: int | None = None,
-                num_items: dict[str, int] | None = None) -> np.ndarray:
+def read_tuples(
+    path: str | Path, num_users: int | None = None, num_items: dict[str, int] | None = None
+) -> np.ndarray:
     """Outfit rows ``user, top, [top,] bottom, shoe`` as an int64 array, ids range-checked."""
     path = Path(path)
     header, rows = _header_and_rows(path)
@@ -144,24 +155,38 @@ def read_fitb(path: str | Path, num_items: dict[str, int] | None = None) -> np.n
     """
     path = Path(path)
     header, rows = _header_and_rows(path)
-    width = next((1 + len(s) for s in OUTFIT_SLOTS if len(header) % (1 + len(s)) == 0
-                  and header[: 1 + len(s)] == ["user", *s]), None)
+    width = next(
+        (
+            1 + len(s)
+            for s in OUTFIT_SLOTS
+            if len(header) % (1 + len(s)) == 0 and header[: 1 + len(s)] == ["user", *s]
+        ),
+        None,
+    )
     if width is None or header != header[:width] * (len(header) // width):
-        raise DataFormatError(path, "expected the header user,top,bottom,shoe repeated once per "
-                              f"candidate outfit, got {','.join(header[:8])!r}...", line=1)
+        raise DataFormatError(
+            path,
+            "expected the header user,top,bottom,shoe repeated once per "
+            f"candidate outfit, got {','.join(header[:8])!r}...",
+            line=1,
+        )
     slots = _outfit_slots(path, header[:width])
     candidates = len(header) // width
     out = np.empty((len(rows), candidates, width), np.int64)
     for r, (number, values) in enumerate(rows):
         for c in range(candidates):
-            out[r, c] = _parse_outfit(path, number, slots, values[c * width:(c + 1) * width], None, num_items)
+            out[r, c] = _parse_outfit(
+                path, number, slots, values[c * width : (c + 1) * width], None, num_items
+            )
         if len(set(out[r, :, 0].tolist())) != 1:
-            raise DataFormatError(path, "all candidate outfits of a question should have the same user",
-                                  line=number)
+            raise DataFormatError(
+                path, "all candidate outfits of a question should have the same user", line=number
+            )
         differing = (out[r, 1:, 1:] != out[r, :1, 1:]).sum(axis=1)
         if not np.all(differing == 1):
-            raise DataFormatError(path, "each candidate outfit should differ from the first in exactly "
-                                  "one slot", line=number)
+            raise DataFormatError(
+                path, "each candidate outfit should differ from the first in exactly one slot", line=number
+            )
     return out
 
 
@@ -178,8 +203,9 @@ def read_item_records(path: str | Path, expected: int) -> list[dict[str, Any]]:
             if not isinstance(record, dict) or key not in record:
                 raise DataFormatError(path, f"missing field {key!r}", line=number)
         if record["id"] != number - 1:
-            raise DataFormatError(path, f"field 'id' should be {number - 1} (the line index), "
-                                  f"got {record['id']!r}", line=number)
+            raise DataFormatError(
+                path, f"field 'id' should be {number - 1} (the line index), got {record['id']!r}", line=number
+            )
         records.append(record)
     if len(records) != expected:
         raise DataFormatError(path, f"expected {expected} items (one per image), found {len(records)}")
@@ -212,29 +238,44 @@ class PolyvoreU:
     fitb: np.ndarray | None = None
 
     @classmethod
-    def load(cls, root: str | Path, image_dir: str | Path | None = None,
-             splits: tuple[str, ...] = ("train", "val", "test")) -> PolyvoreU:
+    def load(
+        cls,
+        root: str | Path,
+        image_dir: str | Path | None = None,
+        splits: tuple[str, ...] = ("train", "val", "test"),
+    ) -> PolyvoreU:
         """Read and validate a folder; each listed image must exist under ``image_dir`` (default: root)."""
         root = Path(root).expanduser()
         image_dir = Path(image_dir).expanduser() if image_dir is not None else root
         images = {c: read_image_list(root / f"image_list_{c}", image_root=image_dir) for c in CATEGORIES}
         num_items = {c: len(v) for c, v in images.items()}
-        raw = {s: {k: read_tuples(tuple_file(root, f"tuples_{s}_{k}"), num_items=num_items)
-                   for k in ("posi", "nega", "nega_hard") if tuple_file(root, f"tuples_{s}_{k}").exists()}
-               for s in splits}
-        num_users = 1 + max((int(t[:, 0].max()) for kinds in raw.values() for t in kinds.values()
-                             if len(t)), default=-1)
+        raw = {
+            s: {
+                k: read_tuples(tuple_file(root, f"tuples_{s}_{k}"), num_items=num_items)
+                for k in ("posi", "nega", "nega_hard")
+                if tuple_file(root, f"tuples_{s}_{k}").exists()
+            }
+            for s in splits
+        }
+        num_users = 1 + max(
+            (int(t[:, 0].max()) for kinds in raw.values() for t in kinds.values() if len(t)), default=-1
+        )
         for split, kinds in raw.items():
             if "posi" not in kinds:
                 raise FileNotFoundError(f"{root / f'tuples_{split}_posi'}: no such file")
             for kind, table in kinds.items():
                 if kind != "posi" and table.shape != kinds["posi"].shape:
-                    raise DataFormatError(tuple_file(root, f"tuples_{split}_{kind}"),
-                                          f"expected {len(kinds['posi'])} rows of {kinds['posi'].shape[1]} "
-                                          f"columns, row-aligned with tuples_{split}_posi; found "
-                                          f"{table.shape[0]} rows of {table.shape[1]}")
-        items = {c: read_item_records(root / f"items_{c}.jsonl", num_items[c])
-                 for c in CATEGORIES if (root / f"items_{c}.jsonl").exists()}
+                    raise DataFormatError(
+                        tuple_file(root, f"tuples_{split}_{kind}"),
+                        f"expected {len(kinds['posi'])} rows of {kinds['posi'].shape[1]} "
+                        f"columns, row-aligned with tuples_{split}_posi; found "
+                        f"{table.shape[0]} rows of {table.shape[1]}",
+                    )
+        items = {
+            c: read_item_records(root / f"items_{c}.jsonl", num_items[c])
+            for c in CATEGORIES
+            if (root / f"items_{c}.jsonl").exists()
+        }
         fitb_path = tuple_file(root, "fill_in_blank_test")
         fitb = read_fitb(fitb_path, num_items) if fitb_path.exists() else None
         return cls(root, image_dir, images, raw, num_users, items, fitb)

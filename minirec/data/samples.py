@@ -28,6 +28,7 @@ def samples_root() -> Path:
 
 # ----------------------------------------------------------------------------- fashion
 
+
 def load_fashion(root: str | Path | None = None) -> PolyvoreU:
     """The sample outfits (``data_samples/fashion``), validated."""
     return PolyvoreU.load(Path(root) if root else samples_root() / "fashion")
@@ -37,9 +38,12 @@ def fashion_oracle(data: PolyvoreU) -> fw.FashionOracle:
     """The generator's own scorer for ``data`` (needs ``items_*.jsonl`` and ``truth.json``)."""
     items = {
         category: [
-            fw.Item(category=c, style=fw.STYLES.index(r["attributes"]["style"]),
-                    colour=fw.COLOURS.index(r["attributes"]["colour"]),
-                    pattern=fw.PATTERNS.index(r["attributes"]["pattern"]))
+            fw.Item(
+                category=c,
+                style=fw.STYLES.index(r["attributes"]["style"]),
+                colour=fw.COLOURS.index(r["attributes"]["colour"]),
+                pattern=fw.PATTERNS.index(r["attributes"]["pattern"]),
+            )
             for r in data.items[category]
         ]
         for c, category in enumerate(fw.CATEGORIES)
@@ -50,6 +54,7 @@ def fashion_oracle(data: PolyvoreU) -> fw.FashionOracle:
 
 
 # ----------------------------------------------------------------------------- shopping
+
 
 @dataclass
 class ShoppingSample:

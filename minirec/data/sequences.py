@@ -31,15 +31,18 @@ def read_sequences(path: str | Path) -> dict[int, list[int]]:
             ids = [int(t) for t in tokens]
         except ValueError:
             bad = next(t for t in tokens if not t.lstrip("-").isdigit())
-            raise DataFormatError(path, f"expected integer ids 'uid i1 i2 ...', got token {bad!r}",
-                                  line=number) from None
+            raise DataFormatError(
+                path, f"expected integer ids 'uid i1 i2 ...', got token {bad!r}", line=number
+            ) from None
         user, items = ids[0], ids[1:]
         if not items:
-            raise DataFormatError(path, f"user {user} has an empty sequence; expected 'uid i1 i2 ...' "
-                                  "with at least one item", line=number)
+            raise DataFormatError(
+                path,
+                f"user {user} has an empty sequence; expected 'uid i1 i2 ...' with at least one item",
+                line=number,
+            )
         if user in sequences:
-            raise DataFormatError(path, f"user {user} appears twice; expected one line per user",
-                                  line=number)
+            raise DataFormatError(path, f"user {user} appears twice; expected one line per user", line=number)
         if user < 1 or min(items) < 1:
             raise DataFormatError(path, "ids must be >= 1 (0 is reserved for padding)", line=number)
         sequences[user] = items
@@ -111,7 +114,7 @@ def left_pad(sequence: list[int], length: int) -> np.ndarray:
     out = np.zeros(length, np.int64)
     tail = sequence[-length:]
     if tail:
-        out[-len(tail):] = tail
+        out[-len(tail) :] = tail
     return out
 
 
@@ -142,8 +145,11 @@ def find_dataset(folder: Path) -> tuple[Path, Path | None]:
     candidates = [folder / (a.name[: -len("_item2attributes.json")] + ".txt") for a in attributes]
     sequences = [c for c in candidates if c.exists()] or sorted(folder.glob("*.txt"))
     if len(sequences) != 1:
-        raise DataFormatError(folder, f"expected one sequence file '<name>.txt' (with "
-                              f"'<name>_item2attributes.json'), found {[p.name for p in sequences]}")
+        raise DataFormatError(
+            folder,
+            f"expected one sequence file '<name>.txt' (with "
+            f"'<name>_item2attributes.json'), found {[p.name for p in sequences]}",
+        )
     paired = sequences[0].with_name(sequences[0].stem + "_item2attributes.json")
     return sequences[0], paired if paired.exists() else None
 

@@ -186,9 +186,7 @@ def hard_negatives(positives: np.ndarray, rng: np.random.Generator) -> np.ndarra
     return negatives
 
 
-def fill_in_the_blank(
-    config: FashionConfig, positives: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
+def fill_in_the_blank(config: FashionConfig, positives: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One question per test outfit: the outfit, then 3 copies with one slot swapped at random.
 
     Returns ``(questions, 4, 4)`` outfits ``user,top,bottom,shoe``, the true one first (the
@@ -222,28 +220,37 @@ def generate_fashion(root: str | Path, config: FashionConfig = FashionConfig()) 
         for index, item in enumerate(items[category]):
             record = item.as_record()
             path = f"images/{category}/{index:04d}.png"
-            pixels = draw_garment(category, record["shape"], record["colour"], record["pattern"], rng,
-                                  size=config.image_size)
+            pixels = draw_garment(
+                category, record["shape"], record["colour"], record["pattern"], rng, size=config.image_size
+            )
             atomic_write_bytes(root / path, encode_png(pixels))
             paths.append(path)
-            records.append({"id": index, "image": path, "text": describe_item(item, rng),
-                            "attributes": record})
+            records.append(
+                {"id": index, "image": path, "text": describe_item(item, rng), "attributes": record}
+            )
         atomic_write_text(root / f"image_list_{category}", "\n".join(paths) + "\n")
         atomic_write_jsonl(root / f"items_{category}.jsonl", records)
     positives = sample_positives(config, oracle, rng)
     for split in SPLITS:
         posi = positives[split]
-        tables = {"posi": posi, "nega": random_negatives(config, posi, rng),
-                  "nega_hard": hard_negatives(posi, rng)}
+        tables = {
+            "posi": posi,
+            "nega": random_negatives(config, posi, rng),
+            "nega_hard": hard_negatives(posi, rng),
+        }
         for kind, rows in tables.items():
             atomic_write_text(root / f"tuples_{split}_{kind}", _csv(TUPLE_HEADER, rows))
     questions = fill_in_the_blank(config, positives["test"], rng)
     atomic_write_text(root / "fill_in_blank_test", _csv(FITB_HEADER, questions.reshape(len(questions), -1)))
-    atomic_write_json(root / "truth.json", {
-        "config": asdict(config),
-        "users": [{"style_points": list(t.style_points), "colour_points": list(t.colour_points)}
-                  for t in tastes],
-    })
+    atomic_write_json(
+        root / "truth.json",
+        {
+            "config": asdict(config),
+            "users": [
+                {"style_points": list(t.style_points), "colour_points": list(t.colour_points)} for t in tastes
+            ],
+        },
+    )
     atomic_write_text(root / "README.md", FASHION_README.format(**asdict(config)))
 
 

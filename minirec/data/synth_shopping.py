@@ -100,11 +100,17 @@ def sample_catalogue(
             other = LEAVES[int(rng.integers(len(LEAVES)))]
             if other[1] != leaf_name:
                 paths.append(["Beauty", other[0], other[1]])
-        title = " ".join([brand, pick(rng, STYLE_WORDS[style]), pick(rng, LEAF_WORDS[leaf_name]),
-                          pick(rng, SIZES)])
+        title = " ".join(
+            [brand, pick(rng, STYLE_WORDS[style]), pick(rng, LEAF_WORDS[leaf_name]), pick(rng, SIZES)]
+        )
         asin = _random_code(rng, "B00", 7, taken)
-        meta = ItemMeta(asin=asin, title=title, brand=brand,
-                        categories=tuple(tuple(p) for p in paths), image_url=f"images/{asin}.png")
+        meta = ItemMeta(
+            asin=asin,
+            title=title,
+            brand=brand,
+            categories=tuple(tuple(p) for p in paths),
+            image_url=f"images/{asin}.png",
+        )
         rows.append((asin, meta, leaf, STYLES.index(style), int(ranks[index])))
     rows.sort(key=lambda row: row[0])
     truth = CatalogueTruth(
@@ -142,14 +148,23 @@ def generate_shopping(root: str | Path, config: ShoppingConfig = ShoppingConfig(
     for index, meta in enumerate(catalogue):
         style = STYLES[int(truth.style[index])]
         shape = LEAVES[int(truth.leaf[index])][2]
-        pixels = draw_product(shape, brand_rgb[meta.brand], STYLE_LABEL_RGB[style], rng,
-                              size=config.image_size)
+        pixels = draw_product(
+            shape, brand_rgb[meta.brand], STYLE_LABEL_RGB[style], rng, size=config.image_size
+        )
         atomic_write_bytes(root / meta.image_url, encode_png(pixels))
-    atomic_write_jsonl(root / "meta.jsonl", [
-        {"asin": m.asin, "title": m.title, "brand": m.brand,
-         "categories": [list(p) for p in m.categories], "imUrl": m.image_url}
-        for m in catalogue
-    ])
+    atomic_write_jsonl(
+        root / "meta.jsonl",
+        [
+            {
+                "asin": m.asin,
+                "title": m.title,
+                "brand": m.brand,
+                "categories": [list(p) for p in m.categories],
+                "imUrl": m.image_url,
+            }
+            for m in catalogue
+        ],
+    )
     taken: set[str] = set()
     reviews: list[Review] = []
     user_styles: dict[str, list[int]] = {}
@@ -163,20 +178,32 @@ def generate_shopping(root: str | Path, config: ShoppingConfig = ShoppingConfig(
         user_styles[user] = styles
     reviews.sort(key=lambda r: (r.user, r.time))
     ratings = rng.integers(3, 6, len(reviews))
-    atomic_write_jsonl(root / "reviews.jsonl", [
-        {"reviewerID": r.user, "asin": r.item, "unixReviewTime": r.time, "overall": int(s)}
-        for r, s in zip(reviews, ratings, strict=True)
-    ])
+    atomic_write_jsonl(
+        root / "reviews.jsonl",
+        [
+            {"reviewerID": r.user, "asin": r.item, "unixReviewTime": r.time, "overall": int(s)}
+            for r, s in zip(reviews, ratings, strict=True)
+        ],
+    )
     metadata = {m.asin: m for m in catalogue}
-    write_sequence_files(reviews_to_sequences(reviews, metadata, min_user=config.min_length),
-                         root, name="sequences")
-    atomic_write_json(root / "truth.json", {
-        "config": asdict(config),
-        "items": {m.asin: {"leaf": int(truth.leaf[i]), "style": int(truth.style[i]),
-                           "popularity": float(truth.popularity[i])}
-                  for i, m in enumerate(catalogue)},
-        "user_styles": user_styles,
-    })
+    write_sequence_files(
+        reviews_to_sequences(reviews, metadata, min_user=config.min_length), root, name="sequences"
+    )
+    atomic_write_json(
+        root / "truth.json",
+        {
+            "config": asdict(config),
+            "items": {
+                m.asin: {
+                    "leaf": int(truth.leaf[i]),
+                    "style": int(truth.style[i]),
+                    "popularity": float(truth.popularity[i]),
+                }
+                for i, m in enumerate(catalogue)
+            },
+            "user_styles": user_styles,
+        },
+    )
     atomic_write_text(root / "README.md", SHOPPING_README.format(**asdict(config)))
 
 

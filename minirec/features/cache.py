@@ -43,14 +43,15 @@ class FeatureCache:
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
         return self.root / f"{name}-{digest}.npz"
 
-    def load_or_compute(self, name: str, key: dict,
-                        compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    def load_or_compute(
+        self, name: str, key: dict, compute: Callable[[], dict[str, np.ndarray]]
+    ) -> dict[str, np.ndarray]:
         path = self.path(name, key)
         if path.exists():
             with np.load(path) as stored:
                 return {k: stored[k] for k in stored.files}
         arrays = compute()
         buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
+        np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
         atomic_write_bytes(path, buffer.getvalue())
         return arrays

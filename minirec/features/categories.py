@@ -10,8 +10,8 @@ import numpy as np
 def multi_hot(attribute_lists: Sequence[Sequence[int]], size: int) -> np.ndarray:
     """``(len(attribute_lists), size)`` float32 rows with a 1 at every listed attribute id."""
     out = np.zeros((len(attribute_lists), size), np.float32)
-    for row, ids in enumerate(attribute_lists):
-        ids = np.asarray(ids, dtype=np.int64)
+    for row, listed in enumerate(attribute_lists):
+        ids = np.asarray(listed, dtype=np.int64)
         if ids.size and (ids.min() < 0 or ids.max() >= size):
             raise ValueError(f"row {row}: attribute ids {ids.tolist()} fall outside 0..{size - 1}")
         out[row, ids] = 1.0
@@ -30,5 +30,5 @@ def vocabulary_ids(
 def category_table(attributes: dict[int, list[int]], num_items: int) -> np.ndarray:
     """``(num_items + 1, A)`` multi-hot rows (row 0 = padding); attribute ids are 1-based."""
     size = max((max(a) for a in attributes.values() if a), default=0)
-    rows = [[]] + [[a - 1 for a in attributes.get(i, [])] for i in range(1, num_items + 1)]
+    rows: list[list[int]] = [[]] + [[a - 1 for a in attributes.get(i, [])] for i in range(1, num_items + 1)]
     return multi_hot(rows, size)

@@ -68,8 +68,13 @@ class SmallCNN(nn.Module):
             return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU()]
 
         self.features = nn.Sequential(
-            *block(3, 16), nn.MaxPool2d(2), *block(16, 32), nn.MaxPool2d(2), *block(32, dim),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            *block(3, 16),
+            nn.MaxPool2d(2),
+            *block(16, 32),
+            nn.MaxPool2d(2),
+            *block(32, dim),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
         )
         self.heads = nn.ModuleDict({name: nn.Linear(dim, n) for name, n in heads.items()})
         self.dim = dim
@@ -79,25 +84,30 @@ class SmallCNN(nn.Module):
         return {name: head(features) for name, head in self.heads.items()}
 
 
-def train_attribute_cnn(images: torch.Tensor, labels: Mapping[str, torch.Tensor], dim: int = 64,
-                        config: TrainConfig = IMAGE_TRAIN, device: torch.device | str = "cpu",
-                        ) -> tuple[SmallCNN, list[float]]:
+def train_attribute_cnn(
+    images: torch.Tensor,
+    labels: Mapping[str, torch.Tensor],
+    dim: int = 64,
+    config: TrainConfig = IMAGE_TRAIN,
+    device: torch.device | str = "cpu",
+) -> tuple[SmallCNN, list[float]]:
     """Train :class:`SmallCNN` to predict each attribute in ``labels`` from ``images`` (N, 3, H, W).
 
     Returns the model (in eval mode) and the mean training loss of each epoch.
     """
-    torch.manual_seed(config.seed)
     heads = {name: int(y.max()) + 1 for name, y in labels.items()}
     model = SmallCNN(heads, dim).to(device)
-    losses = fit_attribute_heads(lambda rows: model(images[rows].to(device)), model.parameters(), labels,
-                                 [model], config, device, desc="image CNN")
+    losses = fit_attribute_heads(
+        lambda rows: model(images[rows].to(device)), model, labels, config, device, desc="image CNN"
+    )
     return model, losses
 
 
 @torch.no_grad()
-def extract_features(encoder: nn.Module, images: torch.Tensor, batch_size: int = 256,
-                     device: torch.device | str = "cpu") -> torch.Tensor:
+def extract_features(
+    encoder: nn.Module, images: torch.Tensor, batch_size: int = 256, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """Run ``encoder`` (e.g. ``SmallCNN.features`` or a torchvision backbone) over ``images`` in batches."""
     encoder = encoder.to(device).eval()
-    parts = [encoder(images[i:i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)]
+    parts = [encoder(images[i : i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)]
     return torch.cat(parts)

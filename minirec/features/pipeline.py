@@ -14,11 +14,13 @@ for the modalities ``visual``, ``text`` and ``category``:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from minirec.core.runtime import isolated_seed
 from minirec.data.polyvore import CATEGORIES, ItemImages, PolyvoreU
 from minirec.features.cache import FeatureCache, fingerprint_files
 from minirec.features.categories import multi_hot, vocabulary_ids
@@ -30,7 +32,8 @@ from minirec.features.image import (
 )
 from minirec.features.text import encode_texts, load_text_encoder, train_text_encoder
 
-FEATURES_VERSION = 1  # bump when the feature code changes, so stale cache entries are not reused
+FEATURES_VERSION = 2  # bump when the feature code changes, so stale cache entries are not reused
+ENCODER_SEED = 0  # the offline encoders' own seed: a cache entry depends on its key alone
 ATTRIBUTE_TARGETS = ("shape", "colour", "pattern")  # what the offline encoders learn to predict
 MULTI_HOT_KEYS = ("category", "style", "colour", "pattern")
 
@@ -42,8 +45,10 @@ def item_images(data: PolyvoreU) -> torch.Tensor:
 
 def item_records(data: PolyvoreU) -> list[dict]:
     if set(data.items) != set(CATEGORIES):
-        raise ValueError(f"{data.root}: the offline encoders need items_<category>.jsonl with attributes "
-                         "(the sample has them); pass image_weights / text_model for data without them")
+        raise ValueError(
+            f"{data.root}: the offline encoders need items_<category>.jsonl with attributes "
+            "(the sample has them); pass image_weights / text_model for data without them"
+        )
     return [r for c in CATEGORIES for r in data.items[c]]
 
 
@@ -51,8 +56,12 @@ def attribute_labels(
     records: list[dict], keys: tuple[str, ...] = ATTRIBUTE_TARGETS
 ) -> dict[str, torch.Tensor]:
     """Integer class labels per attribute (classes sorted by name)."""
-    return {k: torch.tensor([sorted({r["attributes"][k] for r in records}).index(r["attributes"][k])
-                             for r in records]) for k in keys}
+    return {
+        k: torch.tensor(
+            [sorted({r["attributes"][k] for r in records}).index(r["attributes"][k]) for r in records]
+        )
+        for k in keys
+    }
 
 
 def split_by_category(rows: np.ndarray, data: PolyvoreU) -> dict[str, np.ndarray]:
@@ -67,8 +76,9 @@ def data_fingerprint(data: PolyvoreU) -> str:
     return fingerprint_files(files)
 
 
-def compute_visual(data: PolyvoreU, image_backbone: str | None, image_weights: str | Path | None,
-                   device: torch.device | str) -> np.ndarray:
+def compute_visual(
+    data: PolyvoreU, image_backbone: str | None, image_weights: str | Path | None, device: torch.device | str
+) -> np.ndarray:
     images = item_images(data)
     if image_weights is not None:
         backbone, _ = torchvision_backbone(image_backbone or "vgg16", image_weights)
@@ -77,8 +87,9 @@ def compute_visual(data: PolyvoreU, image_backbone: str | None, image_weights: s
     return extract_features(model.features, images, device=device).numpy()
 
 
-def compute_text(data: PolyvoreU, text_model: str | Path | None, cache: FeatureCache,
-                 device: torch.device | str) -> np.ndarray:
+def compute_text(
+    data: PolyvoreU, text_model: str | Path | None, cache: FeatureCache, device: torch.device | str
+) -> np.ndarray:
     records = item_records(data)
     texts = [r["text"] for r in records]
     if text_model is None:
@@ -88,28 +99,53 @@ def compute_text(data: PolyvoreU, text_model: str | Path | None, cache: FeatureC
     return encode_texts(tokenizer, model, texts, device=device).numpy()
 
 
+def seeded(compute: Callable[[], dict[str, np.ndarray]]) -> Callable[[], dict[str, np.ndarray]]:
+    """``compute`` run under :data:`ENCODER_SEED`, leaving the caller's random state untouched:
+    features are the same whoever asks first, and a cache hit or miss changes nothing downstream."""
+
+    def run() -> dict[str, np.ndarray]:
+        with isolated_seed(ENCODER_SEED):
+            return compute()
+
+    return run
+
+
 def environment_key(device: torch.device | str) -> dict:
     """What trained features depend on besides the data: code version, torch, device, CPU threads.
 
     Training on the CPU is deterministic for a given number of threads, but a different thread
     count sums in a different order and 25 epochs amplify the difference, so it is part of the key.
     """
-    return {"version": FEATURES_VERSION, "torch": torch.__version__, "device": torch.device(device).type,
-            "threads": torch.get_num_threads()}
+    return {
+        "version": FEATURES_VERSION,
+        "seed": ENCODER_SEED,
+        "torch": torch.__version__,
+        "device": torch.device(device).type,
+        "threads": torch.get_num_threads(),
+    }
 
 
-def fashion_features(data: PolyvoreU, cache: FeatureCache | None = None, image_backbone: str | None = None,
-                     image_weights: str | Path | None = None, text_model: str | Path | None = None,
-                     device: torch.device | str = "cpu") -> dict[str, dict[str, np.ndarray]]:
+def fashion_features(
+    data: PolyvoreU,
+    cache: FeatureCache | None = None,
+    image_backbone: str | None = None,
+    image_weights: str | Path | None = None,
+    text_model: str | Path | None = None,
+    device: torch.device | str = "cpu",
+) -> dict[str, dict[str, np.ndarray]]:
     """``features[modality][category]``: float32 arrays, one row per item, cached on disk."""
     cache = cache or FeatureCache()
     key = {"data": data_fingerprint(data)} | environment_key(device)
     visual = cache.load_or_compute(
-        "fashion-visual", key | {"backbone": image_backbone, "weights": str(image_weights)},
-        lambda: {"rows": compute_visual(data, image_backbone, image_weights, device)})["rows"]
+        "fashion-visual",
+        key | {"backbone": image_backbone, "weights": str(image_weights)},
+        seeded(lambda: {"rows": compute_visual(data, image_backbone, image_weights, device)}),
+    )["rows"]
     text = cache.load_or_compute(
-        "fashion-text", key | {"text_model": str(text_model)},
-        lambda: {"rows": compute_text(data, text_model, cache, device)})["rows"]
+        "fashion-text",
+        key | {"text_model": str(text_model)},
+        seeded(lambda: {"rows": compute_text(data, text_model, cache, device)}),
+    )["rows"]
     tables = {"visual": visual, "text": text}
     if set(data.items) == set(CATEGORIES):
         ids, vocabulary = vocabulary_ids([r["attributes"] for r in item_records(data)], MULTI_HOT_KEYS)
@@ -117,8 +153,11 @@ def fashion_features(data: PolyvoreU, cache: FeatureCache | None = None, image_b
     return {name: split_by_category(rows.astype(np.float32), data) for name, rows in tables.items()}
 
 
-def shopping_features(sample, cache: FeatureCache | None = None, device: torch.device | str = "cpu",
-                      ) -> dict[str, np.ndarray]:
+def shopping_features(
+    sample,
+    cache: FeatureCache | None = None,
+    device: torch.device | str = "cpu",
+) -> dict[str, np.ndarray]:
     """``{image, text, category}``: ``(num_items + 1, F)`` tables for the shopping sample (row 0 = padding).
 
     Image and text encoders are trained offline (as for the outfits) to predict each product's
@@ -126,16 +165,24 @@ def shopping_features(sample, cache: FeatureCache | None = None, device: torch.d
     """
     cache = cache or FeatureCache()
     items = range(1, sample.num_items + 1)
-    records = [{"attributes": {"leaf": sample.categories(i)[0],
-                               "brand": sample.meta[sample.item_names[i - 1]].brand}} for i in items]
+    records = [
+        {
+            "attributes": {
+                "leaf": sample.categories(i)[0],
+                "brand": sample.meta[sample.item_names[i - 1]].brand,
+            }
+        }
+        for i in items
+    ]
     labels = attribute_labels(records, ("leaf", "brand"))
     files = [sample.root / "meta.jsonl", sample.root / "item_list.txt"]
     pictures = [sample.root / sample.meta[name].image_url for name in sample.item_names]
     key = {"data": fingerprint_files(files + pictures)} | environment_key(device)
 
     def image_rows() -> dict[str, np.ndarray]:
-        images = torch.stack([torch.from_numpy(sample.image(i)).permute(2, 0, 1).float() / 255
-                              for i in items])
+        images = torch.stack(
+            [torch.from_numpy(sample.image(i)).permute(2, 0, 1).float() / 255 for i in items]
+        )
         model, _ = train_attribute_cnn(images, labels, device=device)
         return {"rows": extract_features(model.features, images, device=device).numpy()}
 
@@ -146,9 +193,10 @@ def shopping_features(sample, cache: FeatureCache | None = None, device: torch.d
         tokenizer, model = load_text_encoder(folder, device=device)
         return {"rows": encode_texts(tokenizer, model, titles, device=device).numpy()}
 
-    image = cache.load_or_compute("shopping-image", key, image_rows)["rows"]
-    text = cache.load_or_compute("shopping-text", key, text_rows)["rows"]
-    category = multi_hot([[a - 1 for a in sample.item_attributes.get(i, [])] for i in items],
-                         len(sample.attribute_names))
+    image = cache.load_or_compute("shopping-image", key, seeded(image_rows))["rows"]
+    text = cache.load_or_compute("shopping-text", key, seeded(text_rows))["rows"]
+    category = multi_hot(
+        [[a - 1 for a in sample.item_attributes.get(i, [])] for i in items], len(sample.attribute_names)
+    )
     pad = lambda rows: np.vstack([np.zeros((1, rows.shape[1]), np.float32), rows.astype(np.float32)])  # noqa: E731
     return {"image": pad(image), "text": pad(text), "category": pad(category)}

@@ -1,4 +1,4 @@
-"""One mini-batch loop for the small encoders: learn to predict item attributes, keep the features."""
+"""The small encoders' training, through the one loop: predict item attributes, keep the features."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from minirec.utils import progress
+from minirec.core.loop import Batch, fit, shuffled_batches
 
 
 @dataclass(frozen=True)
@@ -18,38 +18,40 @@ class TrainConfig:
     epochs: int = 25
     batch_size: int = 64
     lr: float = 3e-3
-    seed: int = 0
 
 
-def fit_attribute_heads(predict: Callable[[torch.Tensor], Mapping[str, torch.Tensor]],
-                        parameters: Iterable[nn.Parameter], labels: Mapping[str, torch.Tensor],
-                        modules: Iterable[nn.Module], config: TrainConfig, device: torch.device | str,
-                        desc: str) -> list[float]:
+def fit_attribute_heads(
+    predict: Callable[[torch.Tensor], Mapping[str, torch.Tensor]],
+    model: nn.Module,
+    labels: Mapping[str, torch.Tensor],
+    config: TrainConfig,
+    device: torch.device | str,
+    desc: str,
+) -> list[float]:
     """Adam on the summed cross-entropy of every attribute; returns the mean loss per epoch.
 
-    ``predict(rows)`` maps a batch of example indices to logits per attribute; ``modules`` are put
-    in training mode for the loop and in eval mode after it.
+    ``predict(rows)`` maps a batch of example indices to logits per attribute; ``model`` holds
+    every trained parameter (encoder and heads) and is left in eval mode.
+
+    The order of the examples comes from a generator of its own, seeded with the run's seed
+    (``torch.initial_seed()``, set once by ``set_seed``), so it does not depend on how many random
+    numbers building the encoder drew. (Batch norm makes these encoders sensitive to that order:
+    their eval-mode accuracy varies a lot from one order to the next.)
     """
-    modules = list(modules)
     size = len(next(iter(labels.values())))
-    optimiser = torch.optim.Adam(parameters, lr=config.lr)
-    generator = torch.Generator().manual_seed(config.seed)
-    losses = []
-    for _ in progress(range(config.epochs), desc=desc):
-        for module in modules:
-            module.train()
-        order = torch.randperm(size, generator=generator)
-        total = 0.0
-        for start in range(0, size, config.batch_size):
-            rows = order[start:start + config.batch_size]
-            logits = predict(rows)
-            loss = sum(nn.functional.cross_entropy(logits[name], labels[name][rows].to(device))
-                       for name in labels)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            total += loss.item() * len(rows)
-        losses.append(total / size)
-    for module in modules:
-        module.eval()
-    return losses
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
+    order = torch.Generator().manual_seed(torch.initial_seed())
+
+    def step(batch: Batch) -> dict[str, torch.Tensor]:
+        rows = batch[0]
+        logits = predict(rows)
+        loss = sum(
+            (nn.functional.cross_entropy(logits[name], labels[name][rows].to(device)) for name in labels),
+            torch.zeros((), device=device),
+        )
+        return {"loss": loss}
+
+    def batches(epoch: int) -> Iterable[Batch]:
+        return ((rows,) for rows in shuffled_batches(size, config.batch_size, order))
+
+    return fit(model, optimiser, batches, step, config.epochs, desc=desc)["loss"]

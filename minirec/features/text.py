@@ -42,14 +42,25 @@ def load_text_encoder(name_or_path: str | Path, device: torch.device | str = "cp
 
 
 @torch.no_grad()
-def encode_texts(tokenizer, model, texts: Sequence[str], batch_size: int = 128,
-                 device: torch.device | str = "cpu", max_length: int = 64) -> torch.Tensor:
+def encode_texts(
+    tokenizer,
+    model,
+    texts: Sequence[str],
+    batch_size: int = 128,
+    device: torch.device | str = "cpu",
+    max_length: int = 64,
+) -> torch.Tensor:
     """Mean of the last hidden states over the real (non-padding) tokens: ``(len(texts), hidden)``."""
     model = model.to(device).eval()
     parts = []
     for start in range(0, len(texts), batch_size):
-        batch = tokenizer(list(texts[start:start + batch_size]), padding=True, truncation=True,
-                          max_length=max_length, return_tensors="pt").to(device)
+        batch = tokenizer(
+            list(texts[start : start + batch_size]),
+            padding=True,
+            truncation=True,
+            max_length=max_length,
+            return_tensors="pt",
+        ).to(device)
         hidden = model(**batch).last_hidden_state  # (batch, tokens, hidden)
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         parts.append(((hidden * mask).sum(1) / mask.sum(1)).cpu())
@@ -66,7 +77,8 @@ def build_word_tokenizer(texts: Sequence[str]):
     core.train_from_iterator(texts, trainers.WordLevelTrainer(special_tokens=list(SPECIAL_TOKENS.values())))
     cls_id, sep_id = core.token_to_id("[CLS]"), core.token_to_id("[SEP]")
     core.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)])
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+    )
     return PreTrainedTokenizerFast(tokenizer_object=core, **SPECIAL_TOKENS)
 
 
@@ -74,21 +86,31 @@ def tiny_bert(vocab_size: int, hidden: int = 64, layers: int = 2, heads: int = 2
     """A small ``BertModel`` (about 0.1M parameters for the sample vocabulary)."""
     from transformers import BertConfig, BertModel
 
-    config = BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers,
-                        num_attention_heads=heads, intermediate_size=2 * hidden,
-                        max_position_embeddings=max_positions, hidden_dropout_prob=0.1,
-                        attention_probs_dropout_prob=0.1)
+    config = BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=2 * hidden,
+        max_position_embeddings=max_positions,
+        hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.1,
+    )
     return BertModel(config)
 
 
-def train_text_encoder(texts: Sequence[str], labels: Mapping[str, torch.Tensor], save_to: str | Path,
-                       hidden: int = 64, config: TrainConfig = TEXT_TRAIN,
-                       device: torch.device | str = "cpu") -> list[float]:
+def train_text_encoder(
+    texts: Sequence[str],
+    labels: Mapping[str, torch.Tensor],
+    save_to: str | Path,
+    hidden: int = 64,
+    config: TrainConfig = TEXT_TRAIN,
+    device: torch.device | str = "cpu",
+) -> list[float]:
     """Train a tiny BERT to predict each attribute from the text; ``save_pretrained`` it to ``save_to``.
 
     Returns the mean training loss per epoch. Load the result with :func:`load_text_encoder`.
     """
-    torch.manual_seed(config.seed)
     tokenizer = build_word_tokenizer(texts)
     bert = tiny_bert(len(tokenizer), hidden).to(device)
     heads = nn.ModuleDict({n: nn.Linear(hidden, int(y.max()) + 1) for n, y in labels.items()}).to(device)
@@ -101,8 +123,9 @@ def train_text_encoder(texts: Sequence[str], labels: Mapping[str, torch.Tensor],
         pooled = (states * weights).sum(1) / weights.sum(1)
         return {name: head(pooled) for name, head in heads.items()}
 
-    losses = fit_attribute_heads(predict, [*bert.parameters(), *heads.parameters()], labels, [bert, heads],
-                                 config, device, desc="text encoder")
+    losses = fit_attribute_heads(
+        predict, nn.ModuleDict({"bert": bert, "heads": heads}), labels, config, device, desc="text encoder"
+    )
     save_to = Path(save_to)
     save_to.mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(save_to)

@@ -30,8 +30,10 @@ def as_packed_bytes(codes: np.ndarray | torch.Tensor, bits: int, name: str = "co
         return np.ascontiguousarray(codes)
     if codes.ndim == 2 and codes.dtype == np.uint64 and codes.shape[1] == -(-num_bytes // 8):
         return np.ascontiguousarray(from_words(codes, num_bytes))
-    raise ValueError(f"{name}: expected (n, {bits}) codes in ±1/0-1/bool, or packed (n, {num_bytes}) "
-                     f"uint8, got shape {codes.shape} dtype {codes.dtype}")
+    raise ValueError(
+        f"{name}: expected (n, {bits}) codes in ±1/0-1/bool, or packed (n, {num_bytes}) "
+        f"uint8, got shape {codes.shape} dtype {codes.dtype}"
+    )
 
 
 class HammingIndex:
@@ -79,8 +81,11 @@ class HammingIndex:
             return
         words = to_words(packed)
         new = [np.ascontiguousarray(words[:, w]) for w in range(words.shape[1])]
-        self._columns = [np.concatenate([old, part]) for old, part in zip(self._columns, new, strict=True)] \
-            if self._columns else new
+        self._columns = (
+            [np.concatenate([old, part]) for old, part in zip(self._columns, new, strict=True)]
+            if self._columns
+            else new
+        )
 
     def search(self, queries: np.ndarray | torch.Tensor, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Distances ``(q, k')`` int32 and ids ``(q, k')`` int64 of the nearest codes, ``k' = min(k, n)``.
@@ -103,7 +108,8 @@ def _new_faiss_index(bits: int):  # -> faiss.IndexBinaryFlat
     try:
         import faiss
     except ImportError as error:
-        raise ImportError("HammingIndex(backend='faiss') needs the faiss-cpu package, one of minirec's "
-                          "dependencies (pip install faiss-cpu); backend='numpy' needs nothing else"
-                          ) from error
+        raise ImportError(
+            "HammingIndex(backend='faiss') needs the faiss-cpu package, one of minirec's "
+            "dependencies (pip install faiss-cpu); backend='numpy' needs nothing else"
+        ) from error
     return faiss.IndexBinaryFlat(bits)

@@ -87,14 +87,17 @@ def hamming_topk(queries: np.ndarray, database: np.ndarray, k: int) -> tuple[np.
     """
     queries, database = np.atleast_2d(queries), np.atleast_2d(database)
     if queries.shape[1] != database.shape[1] or queries.dtype != database.dtype:
-        raise ValueError(f"queries {queries.shape} {queries.dtype} and database {database.shape} "
-                         f"{database.dtype} must share the packed layout")
+        raise ValueError(
+            f"queries {queries.shape} {queries.dtype} and database {database.shape} "
+            f"{database.dtype} must share the packed layout"
+        )
     columns = [np.ascontiguousarray(database[:, w]) for w in range(database.shape[1])]
     return topk_over_columns(queries, columns, k)
 
 
-def topk_over_columns(queries: np.ndarray, columns: list[np.ndarray],
-                      k: int) -> tuple[np.ndarray, np.ndarray]:
+def topk_over_columns(
+    queries: np.ndarray, columns: list[np.ndarray], k: int
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`hamming_topk` on a database already split into contiguous columns (one per byte/word)."""
     max_distance = 8 * columns[0].itemsize * len(columns)
     k = min(k, len(columns[0]))
@@ -125,7 +128,7 @@ def byte_weight_tables(weights: np.ndarray) -> np.ndarray:
     padded = np.zeros(-(-len(weights) // 8) * 8)
     padded[: len(weights)] = weights
     bits = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).astype(np.float64)  # (256, 8)
-    return np.stack([bits @ padded[8 * k: 8 * k + 8] for k in range(len(padded) // 8)])
+    return np.stack([bits @ padded[8 * k : 8 * k + 8] for k in range(len(padded) // 8)])
 
 
 def weighted_inner_product(a: np.ndarray, b: np.ndarray, tables: np.ndarray, weight_sum: float) -> np.ndarray:

@@ -15,6 +15,10 @@ import math
 import torch
 from torch import nn
 
+from minirec.core.loop import EpochHook, History
+
+RELAXATIONS = ("tanh", "ste")  # how a code layer trains through sign
+
 
 def beta_schedule(epoch: int, gamma: float = 1.0) -> float:
     """``beta_e = sqrt(1 + gamma * epoch)``: 1 at epoch 0, 10 at epoch 99 with gamma = 1."""
@@ -57,10 +61,12 @@ class CodeLayer(nn.Module):
     ``beta`` is a buffer, so it is saved with the model's ``state_dict``.
     """
 
+    beta: torch.Tensor
+
     def __init__(self, relaxation: str = "tanh") -> None:
         super().__init__()
-        if relaxation not in ("tanh", "ste"):
-            raise ValueError(f"relaxation should be 'tanh' or 'ste', got {relaxation!r}")
+        if relaxation not in RELAXATIONS:
+            raise ValueError(f"relaxation should be one of {RELAXATIONS}, got {relaxation!r}")
         self.relaxation = relaxation
         self.register_buffer("beta", torch.ones(()))
 
@@ -73,6 +79,32 @@ class CodeLayer(nn.Module):
         if self.relaxation == "ste":
             return straight_through_sign(h)
         return relaxed_sign(h, float(self.beta))
+
+
+def set_beta(model: nn.Module, beta: float) -> None:
+    """Set beta of every :class:`CodeLayer` inside ``model`` (user codes, item codes, any head)."""
+    for module in model.modules():
+        if isinstance(module, CodeLayer):
+            module.set_beta(beta)
+
+
+class BetaSchedule(EpochHook):
+    """The training-loop hook of every hashed model: ``beta_e = sqrt(1 + gamma e)`` before epoch ``e``.
+
+    After training, beta stays at its last value, ``beta_{E-1}`` (the relaxed codes evaluated as
+    "real-valued" are the ones the last epoch trained). ``history["beta"]`` records each epoch's beta.
+    """
+
+    def __init__(self, gamma: float) -> None:
+        if gamma < 0:
+            raise ValueError(f"gamma must be >= 0, got {gamma}")
+        self.gamma = gamma
+
+    def before_epoch(self, epoch: int, model: nn.Module) -> None:
+        set_beta(model, beta_schedule(epoch, self.gamma))
+
+    def after_epoch(self, epoch: int, model: nn.Module, history: History) -> None:
+        history.setdefault("beta", []).append(beta_schedule(epoch, self.gamma))
 
 
 def quantisation_gap(relaxed: torch.Tensor) -> float:

@@ -18,13 +18,15 @@ Shapes: ``B`` batch, ``N`` outfit slots, ``D`` code length, ``F`` feature width.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
-from minirec.hashing.relax import CodeLayer
+from minirec.hashing.relax import CodeLayer, set_beta
 
 TERMS = ("both", "preference", "compatibility")
 
@@ -55,16 +57,25 @@ class FHNConfig:
 class HashingModule(nn.Module):
     """Features ``(..., F)`` -> codes ``(..., D)``: two linear layers, then the code layer."""
 
-    def __init__(self, in_features: int, dim: int, dropout: float = 0.5, relaxation: str = "tanh",
-                 init_std: float = 0.01) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        dim: int,
+        dropout: float = 0.5,
+        relaxation: str = "tanh",
+        init_std: float = 0.01,
+    ) -> None:
         super().__init__()
         hidden = max(1, in_features // 2)
-        self.net = nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Dropout(dropout),
-                                 nn.Linear(hidden, dim, bias=False))
+        self.net = nn.Sequential(
+            nn.Linear(in_features, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, dim, bias=False)
+        )
         self.code = CodeLayer(relaxation)
-        nn.init.normal_(self.net[0].weight, std=init_std)
-        nn.init.zeros_(self.net[0].bias)
-        nn.init.normal_(self.net[3].weight, std=init_std)
+        first, last = self.net[0], self.net[3]
+        assert isinstance(first, nn.Linear) and isinstance(last, nn.Linear)
+        nn.init.normal_(first.weight, std=init_std)
+        nn.init.zeros_(first.bias)
+        nn.init.normal_(last.weight, std=init_std)
 
     def forward(self, features: torch.Tensor, binary: bool = False) -> torch.Tensor:
         return self.code(self.net(features), binary=binary)
@@ -94,6 +105,9 @@ def slot_pairs(slots: tuple[str, ...]) -> list[tuple[int, int]]:
 class MatchingBlock(nn.Module):
     """``s * [preference + compatibility]`` with learned diagonal weights (see the module docstring)."""
 
+    pair_n: torch.Tensor  # (|P|,) first slot of each pair
+    pair_m: torch.Tensor  # (|P|,) second slot of each pair
+
     def __init__(self, dim: int, slots: tuple[str, ...], terms: str = "both", scale: float = 10.0) -> None:
         super().__init__()
         self.lambda_ui = nn.Parameter(torch.ones(dim))
@@ -119,6 +133,13 @@ class MatchingBlock(nn.Module):
         return self.scale * (self.preference(user, items) + self.compatibility(items))
 
 
+class OutfitScores(NamedTuple):
+    """What :class:`FashionHashNet` returns: the scores and the item codes they came from."""
+
+    scores: torch.Tensor  # (B,)
+    codes: dict[str, torch.Tensor]  # modality -> (B, N, D), for the visual-semantic loss
+
+
 class FashionHashNet(nn.Module):
     """Hashing modules per (modality, category), user codes, and one shared matching block.
 
@@ -126,7 +147,9 @@ class FashionHashNet(nn.Module):
     buffers, so the model scores outfits directly from item ids ``(B, N)``.
     """
 
-    def __init__(self, config: FHNConfig, features: dict[str, dict[str, np.ndarray | torch.Tensor]]) -> None:
+    def __init__(
+        self, config: FHNConfig, features: Mapping[str, Mapping[str, np.ndarray | torch.Tensor]]
+    ) -> None:
         super().__init__()
         self.config = config
         self.modalities = tuple(config.feature_dims)
@@ -135,45 +158,64 @@ class FashionHashNet(nn.Module):
             for category in self.categories:
                 table = torch.as_tensor(np.asarray(features[modality][category]), dtype=torch.float32)
                 if table.shape[1] != config.feature_dims[modality]:
-                    raise ValueError(f"features[{modality!r}][{category!r}] has width {table.shape[1]}, "
-                                     f"config says {config.feature_dims[modality]}")
+                    raise ValueError(
+                        f"features[{modality!r}][{category!r}] has width {table.shape[1]}, "
+                        f"config says {config.feature_dims[modality]}"
+                    )
                 self.register_buffer(f"features_{modality}_{category}", table)
-        self.hashers = nn.ModuleDict({
-            modality: nn.ModuleDict({
-                category: HashingModule(config.feature_dims[modality], config.dim, config.dropout,
-                                        config.relaxation, config.init_std)
-                for category in self.categories})
-            for modality in self.modalities})
+        self.hashers = nn.ModuleDict(
+            {
+                modality: nn.ModuleDict(
+                    {
+                        category: HashingModule(
+                            config.feature_dims[modality],
+                            config.dim,
+                            config.dropout,
+                            config.relaxation,
+                            config.init_std,
+                        )
+                        for category in self.categories
+                    }
+                )
+                for modality in self.modalities
+            }
+        )
         self.users = UserCodes(config.num_users, config.dim, config.relaxation, config.init_std)
         self.matching = MatchingBlock(config.dim, config.slots, config.terms, config.score_scale)
 
     def set_beta(self, beta: float) -> None:
         """Set beta of every code layer (the relaxation ``tanh(beta h)``)."""
-        for module in self.modules():
-            if isinstance(module, CodeLayer):
-                module.set_beta(beta)
+        set_beta(self, beta)
 
     @property
     def beta(self) -> float:
         return float(self.users.code.beta)
+
+    def hasher(self, modality: str, category: str) -> HashingModule:
+        """The hashing module of one modality and category."""
+        module = self.hashers[modality][category]  # type: ignore[index]
+        assert isinstance(module, HashingModule)
+        return module
 
     def item_features(self, modality: str, category: str) -> torch.Tensor:
         return getattr(self, f"features_{modality}_{category}")
 
     def item_codes(self, modality: str, outfits: torch.Tensor, binary: bool = False) -> torch.Tensor:
         """Codes ``(B, N, D)`` of the items of ``outfits`` ``(B, N)`` in one modality."""
-        columns = [self.hashers[modality][category](self.item_features(modality, category)[outfits[:, n]],
-                                                    binary=binary)
-                   for n, category in enumerate(self.config.slots)]
+        columns = [
+            self.hasher(modality, category)(
+                self.item_features(modality, category)[outfits[:, n]], binary=binary
+            )
+            for n, category in enumerate(self.config.slots)
+        ]
         return torch.stack(columns, dim=1)
 
-    def forward(self, users: torch.Tensor, outfits: torch.Tensor,
-                binary: bool = False) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def forward(self, users: torch.Tensor, outfits: torch.Tensor, binary: bool = False) -> OutfitScores:
         """Scores ``(B,)`` of ``(users, outfits)``, and the item codes per modality (for the VSE loss)."""
         user = self.users(users, binary=binary)
         codes = {m: self.item_codes(m, outfits, binary=binary) for m in self.modalities}
         scores = torch.stack([self.matching(user, codes[m]) for m in self.modalities]).mean(dim=0)
-        return scores, codes
+        return OutfitScores(scores, codes)
 
     @torch.no_grad()
     def code_tables(self, binary: bool = True) -> tuple[torch.Tensor, dict[str, dict[str, torch.Tensor]]]:
@@ -182,20 +224,23 @@ class FashionHashNet(nn.Module):
         self.eval()
         device = self.users.linear.weight.device
         users = self.users(torch.arange(self.config.num_users, device=device), binary=binary)
-        items = {m: {c: self.hashers[m][c](self.item_features(m, c), binary=binary) for c in self.categories}
-                 for m in self.modalities}
+        items = {
+            m: {c: self.hasher(m, c)(self.item_features(m, c), binary=binary) for c in self.categories}
+            for m in self.modalities
+        }
         self.train(was_training)
         return users, items
 
     @torch.no_grad()
-    def score_tuples(self, tuples: np.ndarray | torch.Tensor, binary: bool = True,
-                     batch_size: int = 4096) -> np.ndarray:
+    def score_tuples(
+        self, tuples: np.ndarray | torch.Tensor, binary: bool = True, batch_size: int = 4096
+    ) -> np.ndarray:
         """Scores of rows ``user, item per slot`` from precomputed code tables (eval mode)."""
         user_table, item_tables = self.code_tables(binary)
         tuples = torch.as_tensor(np.asarray(tuples), dtype=torch.long, device=user_table.device)
         out = []
         for start in range(0, len(tuples), batch_size):
-            rows = tuples[start:start + batch_size]
+            rows = tuples[start : start + batch_size]
             user = user_table[rows[:, 0]]
             per_modality = []
             for m in self.modalities:

@@ -22,6 +22,7 @@ heads predict each modality of the *next* item from ``h_t`` (the multitask loss)
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,7 @@ import torch
 from torch import nn
 
 from minirec.models.sasrec import (
-    SASRec,
+    ItemSequenceModel,
     SASRecConfig,
     attention_mask,
     masked_softmax,
@@ -89,8 +90,10 @@ class FusedAttention(nn.Module):
         scores = self.stream_scores(inputs)
         weights = masked_softmax(self.fuse(scores, inputs["id"]), allowed.unsqueeze(1))
         out = self.out(merge_heads(self.dropout(weights) @ split_heads(self.value(inputs["id"]), self.heads)))
-        per_stream = {s: masked_softmax(scores[..., n], allowed.unsqueeze(1)).detach()
-                      for n, s in enumerate(self.streams)}
+        per_stream = {
+            s: masked_softmax(scores[..., n], allowed.unsqueeze(1)).detach()
+            for n, s in enumerate(self.streams)
+        }
         return out, weights, per_stream
 
 
@@ -102,12 +105,14 @@ class FusionBlock(nn.Module):
         self.norms = nn.ModuleDict({s: nn.LayerNorm(dim) for s in streams})
         self.attention = FusedAttention(dim, heads, dropout, streams, fusion)
         self.ffn_norm = nn.LayerNorm(dim)
-        self.ffn = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(dim, dim),
-                                 nn.Dropout(dropout))
+        self.ffn = nn.Sequential(
+            nn.Linear(dim, dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(dim, dim), nn.Dropout(dropout)
+        )
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, side: dict[str, torch.Tensor], allowed: torch.Tensor,
-                keep: torch.Tensor):
+    def forward(
+        self, x: torch.Tensor, side: dict[str, torch.Tensor], allowed: torch.Tensor, keep: torch.Tensor
+    ):
         inputs = {s: self.norms[s](x if s == "id" else side[s]) for s in self.norms}
         attended, weights, per_stream = self.attention(inputs, allowed)
         x = x + self.dropout(attended)
@@ -119,14 +124,15 @@ def is_multi_hot(table: np.ndarray) -> bool:
     return bool(np.isin(table, (0.0, 1.0)).all())
 
 
-class MultimodalSeqRec(SASRec):
-    """SASRec's embeddings and scoring, with fusion blocks and auxiliary heads per modality.
+class MultimodalSeqRec(ItemSequenceModel):
+    """Fusion blocks over the item stream and one side stream per modality, and auxiliary heads.
 
     ``features``: ``{modality: (num_items + 1, F)}`` tables (row 0 = padding), any non-empty subset
-    of e.g. ``image``, ``text``, ``category``. Continuous features are standardised.
+    of e.g. ``image``, ``text``, ``category``. Continuous features are standardised; each table is
+    stored once and feeds the side stream, the auxiliary target and (``content_items``) the item vectors.
     """
 
-    def __init__(self, config: FusionConfig, features: dict[str, np.ndarray | torch.Tensor]) -> None:
+    def __init__(self, config: FusionConfig, features: Mapping[str, np.ndarray | torch.Tensor]) -> None:
         if not features:
             raise ValueError("MultimodalSeqRec needs at least one modality; use SASRec for IDs only")
         tables = {m: np.asarray(t, dtype=np.float32) for m, t in features.items()}
@@ -135,40 +141,43 @@ class MultimodalSeqRec(SASRec):
             if aux_kinds[m] == "mse":
                 tables[m] = (t - t[1:].mean(0)) / (t[1:].std(0) + 1e-6)
                 tables[m][0] = 0.0
-        super().__init__(config, tables if config.content_items else None)
+        super().__init__(config, tables, content_items=config.content_items)
         self.aux_kinds = aux_kinds
         self.modalities = tuple(tables)
-        for m, t in tables.items():
-            self.register_buffer(f"side_{m}", torch.as_tensor(t))
-        self.side_projections = nn.ModuleDict({m: nn.Linear(t.shape[1], config.dim)
-                                               for m, t in tables.items()})
+        self.side_projections = nn.ModuleDict(
+            {m: nn.Linear(t.shape[1], config.dim) for m, t in tables.items()}
+        )
         streams = ("id", *self.modalities)
         self.blocks = nn.ModuleList(
             FusionBlock(config.dim, config.heads, config.dropout, streams, config.fusion)
-            for _ in range(config.blocks))
+            for _ in range(config.blocks)
+        )
         self.aux_heads = nn.ModuleDict({m: nn.Linear(config.dim, t.shape[1]) for m, t in tables.items()})
 
     def side_streams(self, sequences: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``s_m = W_m f_m(i_t) + P_t`` per modality ``(B, L, d)``; zero at padding."""
         position = self.position_embedding(self.positions(sequences.shape[1], sequences.device))
         keep = (sequences != 0).unsqueeze(-1)
-        return {m: (self.side_projections[m](getattr(self, f"side_{m}")[sequences]) + position) * keep
-                for m in self.modalities}
+        return {
+            m: (self.side_projections[m](self.feature(m)[sequences]) + position) * keep
+            for m in self.modalities
+        }
 
-    def forward(self, sequences: torch.Tensor, return_attention: bool = False):
+    def encode(self, sequences: torch.Tensor) -> tuple[torch.Tensor, list[dict[str, torch.Tensor]]]:
+        """Hidden states ``(B, L, d)`` and, per block, the fused weights and each stream's own."""
         allowed, keep = attention_mask(sequences), (sequences != 0).unsqueeze(-1)
         x, side = self.embed(sequences), self.side_streams(sequences)
         maps = []
         for block in self.blocks:
             x, weights, per_stream = block(x, side, allowed, keep)
             maps.append({"fused": weights.detach(), **per_stream})
-        hidden = self.final_norm(x)
-        return (hidden, maps) if return_attention else hidden
+        return self.final_norm(x), maps
 
     def auxiliary_losses(self, hidden: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
         """Per modality: predict the target items' features from ``hidden`` ``(N, d)``."""
         losses = {}
         for m in self.modalities:
-            prediction, truth = self.aux_heads[m](hidden), getattr(self, f"side_{m}")[targets]
+            prediction, truth = self.aux_heads[m](hidden), self.feature(m)[targets]
             if self.aux_kinds[m] == "bce":
                 losses[m] = nn.functional.binary_cross_entropy_with_logits(prediction, truth)
             else:

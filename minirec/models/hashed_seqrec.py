@@ -19,21 +19,22 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from minirec.hashing.relax import CodeLayer
-from minirec.models.fusion import MultimodalSeqRec
-from minirec.models.sasrec import SASRec
+from minirec.hashing.relax import CodeLayer, set_beta
+from minirec.models.sasrec import ItemSequenceModel
 
 
 class HashedSeqRec(nn.Module):
     """A SASRec-style ``base`` model with hashing heads on its user states and item vectors.
 
-    It keeps the interface of the base model that training and evaluation use (``config``,
-    ``forward`` -> hidden states, ``score_all``, ``score_items``), so ``train_seqrec`` and
-    ``evaluate_seqrec`` work unchanged. Set :attr:`binary` to score with ``sign`` codes.
+    It is a :class:`~minirec.models.sequential.SequentialRecommender` like its base (``config``,
+    ``forward`` -> hidden states, ``score_all``, ``score_items``, ``auxiliary_losses``), so
+    ``train_seqrec`` and ``evaluate_seqrec`` work unchanged. Set :attr:`binary` to score with
+    ``sign`` codes.
     """
 
-    def __init__(self, base: SASRec, bits: int = 64, relaxation: str = "tanh",
-                 score_scale: float = 10.0) -> None:
+    def __init__(
+        self, base: ItemSequenceModel, bits: int = 64, relaxation: str = "tanh", score_scale: float = 10.0
+    ) -> None:
         super().__init__()
         if bits < 1:
             raise ValueError(f"bits (the code length D) must be >= 1, got {bits}")
@@ -47,8 +48,7 @@ class HashedSeqRec(nn.Module):
 
     def set_beta(self, beta: float) -> None:
         """Set beta of both code layers (``tanh(beta h)``)."""
-        self.user_code.set_beta(beta)
-        self.item_code.set_beta(beta)
+        set_beta(self, beta)
 
     def forward(self, sequences: torch.Tensor) -> torch.Tensor:
         """The base model's hidden states ``(B, L, d)``; codes are taken when scoring."""
@@ -74,7 +74,5 @@ class HashedSeqRec(nn.Module):
         return self.score_scale / self.bits * (self.user_codes(hidden) * self.item_codes(items)).sum(-1)
 
     def auxiliary_losses(self, hidden: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The base model's per-modality losses (multitask), when it has them."""
-        if not isinstance(self.base, MultimodalSeqRec):
-            return {}
+        """The base model's per-modality losses (multitask); ``{}`` when it has none."""
         return self.base.auxiliary_losses(hidden, targets)

@@ -14,6 +14,7 @@ Shapes: ``B`` users, ``L`` positions (left-padded with item 0), ``d`` model widt
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,8 +69,9 @@ class PointWiseFeedForward(nn.Module):
 
     def __init__(self, dim: int, dropout: float) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(dim, dim),
-                                 nn.Dropout(dropout))
+        self.net = nn.Sequential(
+            nn.Linear(dim, dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(dim, dim), nn.Dropout(dropout)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -101,44 +103,66 @@ class SASRecBlock(nn.Module):
         self.ffn = PointWiseFeedForward(dim, dropout)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, allowed: torch.Tensor,
-                keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, allowed: torch.Tensor, keep: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         attended, weights = self.attention(self.attention_norm(x), allowed)
         x = x + self.dropout(attended)
         x = x + self.ffn(self.ffn_norm(x))
         return x * keep, weights
 
 
-class SASRec(nn.Module):
-    """SASRec; with ``features`` (``{name: (num_items + 1, F)}``), item embeddings also get
-    ``sum_m W_m f_m(i)``: "SASRec with features added at the input" (and at the output)."""
+class ItemSequenceModel(nn.Module):
+    """What every sequential recommender here shares: item and position embeddings, the final norm,
+    and scoring ``h_t . e_j`` against item vectors; subclasses add their blocks and :meth:`encode`.
 
-    def __init__(self, config: SASRecConfig,
-                 features: dict[str, np.ndarray | torch.Tensor] | None = None) -> None:
+    ``features`` (``{name: (num_items + 1, F)}``, row 0 = padding) are stored once, as buffers
+    ``feature_<name>``; with ``content_items`` the item vectors also carry ``sum_m W_m f_m(i)``.
+    """
+
+    def __init__(
+        self,
+        config: SASRecConfig,
+        features: Mapping[str, np.ndarray | torch.Tensor] | None = None,
+        content_items: bool = True,
+    ) -> None:
         super().__init__()
         self.config = config
         self.item_embedding = nn.Embedding(config.num_items + 1, config.dim, padding_idx=0)
         self.position_embedding = nn.Embedding(config.max_length, config.dim)
         self.embedding_dropout = nn.Dropout(config.dropout)
-        self.blocks = nn.ModuleList(SASRecBlock(config.dim, config.heads, config.dropout)
-                                    for _ in range(config.blocks))
         self.final_norm = nn.LayerNorm(config.dim)
         self.feature_names = tuple(features or ())
         for name, table in (features or {}).items():
-            self.register_buffer(f"feature_{name}", torch.as_tensor(np.asarray(table), dtype=torch.float32))
-        self.feature_projections = nn.ModuleDict({name: nn.Linear(np.asarray(table).shape[1], config.dim)
-                                                  for name, table in (features or {}).items()})
-        nn.init.normal_(self.item_embedding.weight, std=config.dim ** -0.5)
+            table = torch.as_tensor(np.asarray(table), dtype=torch.float32)
+            if table.ndim != 2 or table.shape[0] != config.num_items + 1:
+                raise ValueError(
+                    f"features[{name!r}] should have shape (num_items + 1, F) = "
+                    f"({config.num_items + 1}, F), got {tuple(table.shape)}"
+                )
+            self.register_buffer(f"feature_{name}", table)
+        content = self.feature_names if content_items else ()
+        self.feature_projections = nn.ModuleDict(
+            {name: nn.Linear(self.feature(name).shape[1], config.dim) for name in content}
+        )
+        nn.init.normal_(self.item_embedding.weight, std=config.dim**-0.5)
         with torch.no_grad():
             self.item_embedding.weight[0].zero_()
 
+    def feature(self, name: str) -> torch.Tensor:
+        """The stored feature table ``(num_items + 1, F)`` of modality ``name``."""
+        return getattr(self, f"feature_{name}")
+
     def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
         """Representations of ``items`` (any shape), or of every item ``(num_items + 1, d)``."""
-        ids = items if items is not None else torch.arange(self.config.num_items + 1,
-                                                           device=self.item_embedding.weight.device)
+        ids = (
+            items
+            if items is not None
+            else torch.arange(self.config.num_items + 1, device=self.item_embedding.weight.device)
+        )
         vectors = self.item_embedding(ids)
-        for name in self.feature_names:
-            vectors = vectors + self.feature_projections[name](getattr(self, f"feature_{name}")[ids])
+        for name, projection in self.feature_projections.items():
+            vectors = vectors + projection(self.feature(name)[ids])
         return vectors * (ids != 0).unsqueeze(-1)
 
     def positions(self, length: int, device: torch.device) -> torch.Tensor:
@@ -152,15 +176,18 @@ class SASRec(nn.Module):
         x = x + self.position_embedding(self.positions(sequences.shape[1], sequences.device))
         return self.embedding_dropout(x) * (sequences != 0).unsqueeze(-1)
 
-    def forward(self, sequences: torch.Tensor, return_attention: bool = False):
-        """Hidden states ``(B, L, d)`` after every position (and the attention maps if asked)."""
-        allowed, keep = attention_mask(sequences), (sequences != 0).unsqueeze(-1)
-        x, maps = self.embed(sequences), []
-        for block in self.blocks:
-            x, weights = block(x, allowed, keep)
-            maps.append(weights)
-        hidden = self.final_norm(x)
-        return (hidden, maps) if return_attention else hidden
+    def encode(self, sequences: torch.Tensor) -> tuple[torch.Tensor, list]:
+        """Hidden states ``(B, L, d)`` and the attention maps of every block (subclasses define it)."""
+        raise NotImplementedError
+
+    def forward(self, sequences: torch.Tensor) -> torch.Tensor:
+        """Hidden states ``(B, L, d)`` after every position."""
+        return self.encode(sequences)[0]
+
+    @torch.no_grad()
+    def attention_maps(self, sequences: torch.Tensor) -> list:
+        """The attention weights of every block, first block first (for plots; no gradient)."""
+        return self.encode(sequences)[1]
 
     def score_all(self, hidden: torch.Tensor) -> torch.Tensor:
         """Scores of every item id (0 included) for hidden states ``(..., d)`` -> ``(..., num_items + 1)``."""
@@ -171,5 +198,27 @@ class SASRec(nn.Module):
         return (hidden * self.item_vectors(items)).sum(-1)
 
     def auxiliary_losses(self, hidden: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Extra losses of the multitask objective: none for SASRec (see ``MultimodalSeqRec``)."""
+        """Extra losses of the multitask objective: none unless a subclass has auxiliary heads."""
         return {}
+
+
+class SASRec(ItemSequenceModel):
+    """SASRec; with ``features`` (``{name: (num_items + 1, F)}``), item embeddings also get
+    ``sum_m W_m f_m(i)``: "SASRec with features added at the input" (and at the output)."""
+
+    def __init__(
+        self, config: SASRecConfig, features: Mapping[str, np.ndarray | torch.Tensor] | None = None
+    ) -> None:
+        super().__init__(config, features, content_items=True)
+        self.blocks = nn.ModuleList(
+            SASRecBlock(config.dim, config.heads, config.dropout) for _ in range(config.blocks)
+        )
+
+    def encode(self, sequences: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Hidden states ``(B, L, d)`` and each block's attention weights ``(B, heads, L, L)``."""
+        allowed, keep = attention_mask(sequences), (sequences != 0).unsqueeze(-1)
+        x, maps = self.embed(sequences), []
+        for block in self.blocks:
+            x, weights = block(x, allowed, keep)
+            maps.append(weights.detach())
+        return self.final_norm(x), maps

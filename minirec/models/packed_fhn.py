@@ -37,15 +37,21 @@ class PackedFHN:
         user_codes, item_codes = model.code_tables(binary=True)
         lambda_ui = model.matching.lambda_ui.detach().cpu().double().numpy()
         lambda_ii = model.matching.lambda_ii.detach().cpu().double().numpy()
-        return cls(users=pack_codes(user_codes.cpu().numpy()),
-                   items={m: {c: pack_codes(codes.cpu().numpy()) for c, codes in per_category.items()}
-                          for m, per_category in item_codes.items()},
-                   slots=model.config.slots, dim=model.config.dim, terms=model.config.terms,
-                   scale=model.config.score_scale,
-                   preference_tables=byte_weight_tables(lambda_ui),
-                   compatibility_tables=byte_weight_tables(lambda_ii),
-                   preference_weight_sum=float(lambda_ui.sum()),
-                   compatibility_weight_sum=float(lambda_ii.sum()))
+        return cls(
+            users=pack_codes(user_codes.cpu().numpy()),
+            items={
+                m: {c: pack_codes(codes.cpu().numpy()) for c, codes in per_category.items()}
+                for m, per_category in item_codes.items()
+            },
+            slots=model.config.slots,
+            dim=model.config.dim,
+            terms=model.config.terms,
+            scale=model.config.score_scale,
+            preference_tables=byte_weight_tables(lambda_ui),
+            compatibility_tables=byte_weight_tables(lambda_ii),
+            preference_weight_sum=float(lambda_ui.sum()),
+            compatibility_weight_sum=float(lambda_ii.sum()),
+        )
 
     @property
     def nbytes(self) -> int:
@@ -54,24 +60,28 @@ class PackedFHN:
 
     def preference(self, user: np.ndarray, items: np.ndarray) -> np.ndarray:
         """``1/(N D) sum_n u^T L_ui x_n``; packed user ``(B, D/8)``, items ``(B, N, D/8)`` -> ``(B,)``."""
-        per_slot = weighted_inner_product(user[:, None], items, self.preference_tables,
-                                          self.preference_weight_sum)
+        per_slot = weighted_inner_product(
+            user[:, None], items, self.preference_tables, self.preference_weight_sum
+        )
         return per_slot.sum(axis=1) / (len(self.slots) * self.dim)
 
     def compatibility(self, items: np.ndarray) -> np.ndarray:
         """``1/(|P| D) sum_{(n,m) in P} x_n^T L_ii x_m``; packed items ``(B, N, D/8)`` -> ``(B,)``."""
         pairs = slot_pairs(self.slots)
         first, second = [n for n, _ in pairs], [m for _, m in pairs]
-        per_pair = weighted_inner_product(items[:, first], items[:, second], self.compatibility_tables,
-                                          self.compatibility_weight_sum)
+        per_pair = weighted_inner_product(
+            items[:, first], items[:, second], self.compatibility_tables, self.compatibility_weight_sum
+        )
         return per_pair.sum(axis=1) / (len(pairs) * self.dim)
 
     def score_tuples(self, tuples: np.ndarray) -> np.ndarray:
         """Scores ``(B,)`` of rows ``user, item per slot``: equal to ``FashionHashNet.score_tuples``."""
         tuples = np.asarray(tuples, dtype=np.int64)
         if tuples.ndim != 2 or tuples.shape[1] != 1 + len(self.slots):
-            raise ValueError(f"tuples should have shape (B, {1 + len(self.slots)}) (user, then one item "
-                             f"per slot {self.slots}), got {tuples.shape}")
+            raise ValueError(
+                f"tuples should have shape (B, {1 + len(self.slots)}) (user, then one item "
+                f"per slot {self.slots}), got {tuples.shape}"
+            )
         user = self.users[tuples[:, 0]]
         per_modality = []
         for per_category in self.items.values():

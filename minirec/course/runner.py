@@ -1,8 +1,8 @@
-"""``python -m minirec.runner``: execute every notebook in order, headless, and print a table.
+"""``python -m minirec.course.runner``: execute every notebook in order, headless, and print a table.
 
 Executed copies go to ``build/notebooks/`` -- the committed notebooks are never touched --
 unless ``--in-place`` is given (the maintainer's way to refresh the committed outputs from a
-fresh run). Each notebook's headline numbers (:mod:`minirec.report`) form one table row.
+fresh run). Each notebook's headline numbers (:mod:`minirec.course.report`) form one table row.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from minirec.course.report import RESULTS_DIR_VARIABLE, format_value, read_headline
 from minirec.data.io import atomic_write_text
-from minirec.report import RESULTS_DIR_VARIABLE, format_value, read_headline
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class CurrentEnvKernelManager(KernelManager):
@@ -34,8 +34,14 @@ class CurrentEnvKernelManager(KernelManager):
     """
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        return [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file,
-                "--IPKernelApp.log_level=ERROR"]
+        return [
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            self.connection_file,
+            "--IPKernelApp.log_level=ERROR",
+        ]
 
 
 @dataclass
@@ -50,7 +56,10 @@ def execute_notebook(source: Path, target: Path, timeout: int = 600) -> None:
     """Execute ``source`` with its folder as working directory and write it to ``target``."""
     notebook = nbformat.read(source, as_version=4)
     client = NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", kernel_manager_class=CurrentEnvKernelManager,
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        kernel_manager_class=CurrentEnvKernelManager,
         resources={"metadata": {"path": str(source.parent)}},
     )
     try:
@@ -67,16 +76,17 @@ def run_all(notebooks: list[Path], out: Path, in_place: bool) -> list[RunResult]
         name = source.stem
         (results_dir / f"{name}.json").unlink(missing_ok=True)
         target = source if in_place else out / "notebooks" / source.name
-        print(f"running {source.relative_to(REPO_ROOT) if source.is_relative_to(REPO_ROOT) else source}",
-              flush=True)
+        print(
+            f"running {source.relative_to(REPO_ROOT) if source.is_relative_to(REPO_ROOT) else source}",
+            flush=True,
+        )
         start = time.perf_counter()
         error = None
         try:
             execute_notebook(source, target)
         except CellExecutionError as err:
             error = str(err).strip().splitlines()[-1][:200]
-        results.append(RunResult(name, time.perf_counter() - start, error,
-                                 read_headline(results_dir, name)))
+        results.append(RunResult(name, time.perf_counter() - start, error, read_headline(results_dir, name)))
     return results
 
 
@@ -85,8 +95,14 @@ def results_table(results: list[RunResult]) -> str:
     rows = [("notebook", "seconds", "status", "headline")]
     for r in results:
         headline = ", ".join(f"{k} {format_value(v)}" for k, v in (r.headline or {}).items())
-        rows.append((r.name, f"{r.seconds:.1f}", "FAILED" if r.error else "ok",
-                     r.error if r.error else headline or "-"))
+        rows.append(
+            (
+                r.name,
+                f"{r.seconds:.1f}",
+                "FAILED" if r.error else "ok",
+                r.error if r.error else headline or "-",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [" | ".join([*(row[i].ljust(widths[i]) for i in range(3)), row[3]]) for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths) + "-+-" + "-" * 8)
@@ -95,26 +111,38 @@ def results_table(results: list[RunResult]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m minirec.runner",
+        prog="python -m minirec.course.runner",
         description="Execute the notebooks in order (headless) and print their headline numbers.",
     )
-    parser.add_argument("notebooks", nargs="*", type=Path,
-                        help="notebooks to run (default: notebooks/[0-9][0-9]_*.ipynb in order)")
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "build",
-                        help="folder for executed notebooks and results (default: build/)")
-    parser.add_argument("--in-place", action="store_true",
-                        help="overwrite the given notebooks with their executed versions")
+    parser.add_argument(
+        "notebooks",
+        nargs="*",
+        type=Path,
+        help="notebooks to run (default: notebooks/[0-9][0-9]_*.ipynb in order)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO_ROOT / "build",
+        help="folder for executed notebooks and results (default: build/)",
+    )
+    parser.add_argument(
+        "--in-place", action="store_true", help="overwrite the given notebooks with their executed versions"
+    )
     args = parser.parse_args(argv)
     notebooks = [p.resolve() for p in args.notebooks] or sorted(
-        (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+        (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
+    )
     missing = [str(p) for p in notebooks if not p.is_file()]
     if missing or not notebooks:
         parser.error(f"no such notebook: {', '.join(missing)}" if missing else "no notebooks found")
     results = run_all(notebooks, args.out.resolve(), args.in_place)
     print()
     print(results_table(results))
-    print(f"\ntotal {sum(r.seconds for r in results):.1f} s; executed notebooks in "
-          f"{'place' if args.in_place else args.out / 'notebooks'}")
+    print(
+        f"\ntotal {sum(r.seconds for r in results):.1f} s; executed notebooks in "
+        f"{'place' if args.in_place else args.out / 'notebooks'}"
+    )
     return 1 if any(r.error for r in results) else 0
 
 

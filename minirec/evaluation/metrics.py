@@ -104,8 +104,14 @@ def ndcg_fhn(scores: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(dcg / ideal))
 
 
-def mean_user_ndcg(users: np.ndarray, positive_scores: np.ndarray, negative_users: np.ndarray,
-                   negative_scores: np.ndarray, form: str = "standard", k: int = 10) -> float:
+def mean_user_ndcg(
+    users: np.ndarray,
+    positive_scores: np.ndarray,
+    negative_users: np.ndarray,
+    negative_scores: np.ndarray,
+    form: str = "standard",
+    k: int = 10,
+) -> float:
     """Per-user NDCG over that user's positives (label 1) and negatives (label 0), averaged.
 
     ``form="standard"`` is NDCG@k (:func:`ndcg_standard`); ``form="fhn"`` is the all-cut-off

@@ -1,4 +1,4 @@
-"""``python -m minirec.environment``: prove that the installed stack really works.
+"""``python -m minirec.course.environment``: prove that the installed stack really works.
 
 Imports torch, torchvision and transformers, runs a torchvision model forward on the CPU and
 prints the versions and the device the notebooks will use. ``make`` runs it after installing,
@@ -15,7 +15,7 @@ def main() -> None:
     import torchvision
     import transformers
 
-    from minirec.utils import choose_device
+    from minirec.core.runtime import choose_device
 
     model = torchvision.models.resnet18(weights=None, num_classes=4).eval()
     with torch.no_grad():
@@ -24,9 +24,11 @@ def main() -> None:
     boxes = torch.tensor([[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0]])
     kept = torchvision.ops.nms(boxes, torch.tensor([0.9, 0.8]), 0.5)  # a compiled torchvision op
     assert kept.tolist() == [0], kept
-    print(f"python {platform.python_version()}, torch {torch.__version__}, "
-          f"torchvision {torchvision.__version__}, transformers {transformers.__version__}; "
-          f"notebooks will use device '{choose_device()}'")
+    print(
+        f"python {platform.python_version()}, torch {torch.__version__}, "
+        f"torchvision {torchvision.__version__}, transformers {transformers.__version__}; "
+        f"notebooks will use device '{choose_device()}'"
+    )
 
 
 if __name__ == "__main__":

@@ -6,19 +6,20 @@ import numpy as np
 
 from minirec.data.samples import ShoppingSample, shopping_truth
 from minirec.data.shopping_world import oracle_next_item_probabilities
-from minirec.metrics import rank_of_target
+from minirec.evaluation.metrics import rank_of_target
 
 
 def item_counts(train_tuples: np.ndarray, num_items: dict[str, int]) -> dict[str, np.ndarray]:
     """How often each item of each category appears in the training outfits."""
-    return {category: np.bincount(train_tuples[:, 1 + slot], minlength=num_items[category])
-            for slot, category in enumerate(num_items)}
+    return {
+        category: np.bincount(train_tuples[:, 1 + slot], minlength=num_items[category])
+        for slot, category in enumerate(num_items)
+    }
 
 
 def outfit_popularity_scores(counts: dict[str, np.ndarray], tuples: np.ndarray) -> np.ndarray:
     """Score ``(user, items...)`` rows by ``sum_n log(1 + count(item_n))``; ignores the user."""
-    return sum(np.log1p(counts[category][tuples[:, 1 + slot]])
-               for slot, category in enumerate(counts))
+    return sum(np.log1p(counts[category][tuples[:, 1 + slot]]) for slot, category in enumerate(counts))
 
 
 def most_popular_scores(train: dict[int, list[int]], num_items: int) -> np.ndarray:
@@ -29,8 +30,9 @@ def most_popular_scores(train: dict[int, list[int]], num_items: int) -> np.ndarr
     return counts
 
 
-def category_transition_scores(train: dict[int, list[int]], item_category: np.ndarray,
-                               popularity: np.ndarray) -> np.ndarray:
+def category_transition_scores(
+    train: dict[int, list[int]], item_category: np.ndarray, popularity: np.ndarray
+) -> np.ndarray:
     """A first-order heuristic: ``T_hat[c, c'] * (1 + count(j))`` for every last category ``c``.
 
     ``T_hat`` is the category transition matrix observed in ``train`` (add-one smoothed);

@@ -1,4 +1,4 @@
-"""``python -m minirec.bench.hamming`` (``make bench``): top-k search over binary codes, timed.
+"""``python -m minirec.experiments.hamming`` (``make bench``): top-k search over binary codes, timed.
 
 One table, every number from the same run: for each database size ``N``, code length and number
 of queries, the median time of top-k search by
@@ -52,8 +52,9 @@ def median_ms(function: Callable[[], object], repeats: int) -> float:
     return 1e3 * statistics.median(times)
 
 
-def float_topk(queries: torch.Tensor, columns: torch.Tensor, k: int,
-               block_scores: int = 2**20) -> tuple[torch.Tensor, torch.Tensor]:
+def float_topk(
+    queries: torch.Tensor, columns: torch.Tensor, k: int, block_scores: int = 2**20
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Top-``k`` inner products of each query ``(q, D)`` against the database stored as ``(D, n)``.
 
     The ``(D, n)`` layout (one contiguous row per dimension) was the fastest float32 layout we
@@ -68,7 +69,7 @@ def float_topk(queries: torch.Tensor, columns: torch.Tensor, k: int,
         return torch.topk(queries @ columns, k, dim=1)
     values, ids = [], []
     for start in range(0, n, block):
-        scores = queries @ columns[:, start:start + block]
+        scores = queries @ columns[:, start : start + block]
         top = torch.topk(scores, min(k, scores.shape[1]), dim=1)
         values.append(top.values)
         ids.append(top.indices + start)
@@ -98,8 +99,14 @@ class SearchProblem:
         for index in indexes.values():
             index.add(packed)
         columns = database.T.contiguous()
-        return cls(columns, queries, torch.sign(columns), torch.sign(queries),
-                   pack_codes(queries.numpy() > 0), indexes)
+        return cls(
+            columns,
+            queries,
+            torch.sign(columns),
+            torch.sign(queries),
+            pack_codes(queries.numpy() > 0),
+            indexes,
+        )
 
     def search(self, method: str, num_queries: int, k: int) -> Callable[[], object]:
         """A call that runs ``method`` on the first ``num_queries`` queries."""
@@ -122,8 +129,15 @@ class SearchProblem:
             raise AssertionError("±1 inner products are not D - 2 * Hamming distance")
 
 
-def run_benchmark(sizes: list[int], bit_lengths: list[int], query_counts: list[int], k: int = 10,
-                  repeats: int = 7, methods: tuple[str, ...] = METHODS, seed: int = 0) -> list[Timing]:
+def run_benchmark(
+    sizes: list[int],
+    bit_lengths: list[int],
+    query_counts: list[int],
+    k: int = 10,
+    repeats: int = 7,
+    methods: tuple[str, ...] = METHODS,
+    seed: int = 0,
+) -> list[Timing]:
     """Time every method on every (N, bits, queries) setting; returns one :class:`Timing` each."""
     timings = []
     for n in sizes:
@@ -148,8 +162,9 @@ def speedup(timings: list[Timing], row: Timing, reference: str) -> float | None:
 
 def format_table(timings: list[Timing]) -> str:
     """The benchmark table, one row per timing."""
-    lines = [f"{'method':<16}{'N':>10}{'bits':>6}{'queries':>9}{'median ms':>12}"
-             f"{'vs float32':>12}{'vs faiss':>10}"]
+    lines = [
+        f"{'method':<16}{'N':>10}{'bits':>6}{'queries':>9}{'median ms':>12}{'vs float32':>12}{'vs faiss':>10}"
+    ]
     for row in timings:
         ratios = [speedup(timings, row, reference) for reference in (BASELINE, DEFAULT_BACKEND)]
         texts = ["-" if r is None else f"{r:.2f}x" for r in ratios]
@@ -166,7 +181,7 @@ GOALS = (  # (method, queries, minimum speed-up against float32) at the largest 
 
 
 def goal_report(timings: list[Timing]) -> list[str]:
-    """One line per goal of DESIGN.md section 9 that this run measured: the speed-up, met or not."""
+    """One line per speed goal (docs/architecture.md, "Speed goals") that this run measured: met or not."""
     largest = max(t.n for t in timings)
     lines = []
     for method, queries, minimum in GOALS:
@@ -176,9 +191,11 @@ def goal_report(timings: list[Timing]) -> list[str]:
             ratio = speedup(timings, row, BASELINE)
             if ratio is not None:
                 verdict = "met" if ratio >= minimum else "NOT met"
-                lines.append(f"goal: {method}, N={largest}, {row.bits} bits, {queries} "
-                             f"{'query' if queries == 1 else 'queries'}: >= {minimum:g}x float32 -> "
-                             f"{ratio:.1f}x ({verdict})")
+                lines.append(
+                    f"goal: {method}, N={largest}, {row.bits} bits, {queries} "
+                    f"{'query' if queries == 1 else 'queries'}: >= {minimum:g}x float32 -> "
+                    f"{ratio:.1f}x ({verdict})"
+                )
     return lines
 
 
@@ -186,8 +203,10 @@ def thread_summary() -> str:
     """Threads each library uses: the numbers are only comparable with these."""
     import faiss
 
-    return (f"threads: torch {torch.get_num_threads()}, faiss {faiss.omp_get_max_threads()}, "
-            f"numpy packed 1 (single-threaded)")
+    return (
+        f"threads: torch {torch.get_num_threads()}, faiss {faiss.omp_get_max_threads()}, "
+        f"numpy packed 1 (single-threaded)"
+    )
 
 
 def _positive_ints(text: str) -> list[int]:
@@ -201,16 +220,18 @@ def _positive_ints(text: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m minirec.bench.hamming",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m minirec.experiments.hamming", description=__doc__.split("\n\n")[0]
+    )
     numbers = _positive_ints
     parser.add_argument("--sizes", type=numbers, default=[10**6], help="database sizes N (default 1e6)")
     parser.add_argument("--bits", type=numbers, default=[64, 128], help="code lengths (default 64,128)")
     parser.add_argument("--queries", type=numbers, default=[1, 100], help="query counts (default 1,100)")
     parser.add_argument("--k", type=int, default=10, help="neighbours per query (default 10)")
     parser.add_argument("--repeats", type=int, default=9, help="timed repeats per cell; the median is shown")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="threads for torch and faiss (default: their own defaults)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="threads for torch and faiss (default: their own defaults)"
+    )
     parser.add_argument("--json", action="store_true", help="print the timings as JSON lines after the table")
     return parser
 

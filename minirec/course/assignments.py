@@ -1,6 +1,6 @@
 """Classroom use: student versions of the notebooks made by nbgrader, and grading them both ways.
 
-``make assignments`` (``python -m minirec.assignments``) lays out an nbgrader course in
+``make assignments`` (``python -m minirec.course.assignments``) lays out an nbgrader course in
 ``build/nbgrader``: ``source/<notebook>/<notebook>.ipynb`` holds the notebooks with their
 solutions, and nbgrader's own ``generate_assignment`` writes the student versions to
 ``release/<notebook>/<notebook>.ipynb`` (solutions replaced by ``raise NotImplementedError()``,
@@ -26,17 +26,17 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from minirec.course.runner import REPO_ROOT, CurrentEnvKernelManager
 from minirec.data.io import atomic_directory, atomic_write_text
-from minirec.runner import REPO_ROOT, CurrentEnvKernelManager
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 COURSE = REPO_ROOT / "build" / "nbgrader"
 MIN_EXERCISES = 3
-NBGRADER_CONFIG = '''# nbgrader settings of the minirec course (written by `make assignments`).
+NBGRADER_CONFIG = """# nbgrader settings of the minirec course (written by `make assignments`).
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = "minirec"
 c.Execute.timeout = 600  # seconds per cell: notebooks train models (nbgrader's default is 30)
-'''
+"""
 
 
 def nbgrader_role(cell: nbformat.NotebookNode) -> str | None:
@@ -128,8 +128,10 @@ def generate_student_versions(notebooks: list[Path], course: Path = COURSE) -> d
             shutil.copyfile(path, source)
             result = api.generate_assignment(path.stem, force=True, create=True)
             if not result["success"]:
-                raise RuntimeError(f"nbgrader generate_assignment {path.stem} failed:\n"
-                                   f"{result.get('error', '')}\n{result.get('log', '')}")
+                raise RuntimeError(
+                    f"nbgrader generate_assignment {path.stem} failed:\n"
+                    f"{result.get('error', '')}\n{result.get('log', '')}"
+                )
     return {path.stem: course / "release" / path.stem / path.name for path in notebooks}
 
 
@@ -171,9 +173,14 @@ def grade_both_ways(source: Path, student: Path, timeout: int = 600) -> list[Exe
     found = exercises(solution_nb)
     first = found[0].solution
     # nbclient stores every executed cell back into its own notebook: give it a scratch copy
-    client = NotebookClient(copy.deepcopy(solution_nb), timeout=timeout, kernel_name="python3",
-                            allow_errors=True, kernel_manager_class=CurrentEnvKernelManager,
-                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client = NotebookClient(
+        copy.deepcopy(solution_nb),
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=True,
+        kernel_manager_class=CurrentEnvKernelManager,
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    )
 
     def run(cell: nbformat.NotebookNode, index: int) -> nbformat.NotebookNode:
         cell = nbformat.from_dict(dict(cell))
@@ -195,14 +202,22 @@ def grade_both_ways(source: Path, student: Path, timeout: int = 600) -> list[Exe
                     grade_id = cell.metadata["nbgrader"]["grade_id"]
                     points[version][grade_id] = determine_grade(cell)[0]
                     failures[grade_id] = failure(cell)
-    return [ExerciseGrade(e.grade_id, points["student"][e.grade_id], points["solution"][e.grade_id], e.points,
-                          failures[e.grade_id] if points["solution"][e.grade_id] < e.points else None)
-            for e in found]
+    return [
+        ExerciseGrade(
+            e.grade_id,
+            points["student"][e.grade_id],
+            points["solution"][e.grade_id],
+            e.points,
+            failures[e.grade_id] if points["solution"][e.grade_id] < e.points else None,
+        )
+        for e in found
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m minirec.assignments",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m minirec.course.assignments", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks (default: all of notebooks/)")
     parser.add_argument("--course", type=Path, default=COURSE, help=f"course folder (default {COURSE})")
     args = parser.parse_args(argv)
@@ -211,8 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     for stem, path in releases.items():
         count = len(exercises(nbformat.read(path, 4)))
         print(f"{stem:26s} {count} exercises -> {os.path.relpath(path)}")
-    print(f"\nnbgrader course in {args.course}: hand out release/, then from that folder run "
-          "`nbgrader collect <notebook>` and `nbgrader autograde <notebook>`")
+    print(
+        f"\nnbgrader course in {args.course}: hand out release/, then from that folder run "
+        "`nbgrader collect <notebook>` and `nbgrader autograde <notebook>`"
+    )
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import numpy as np
@@ -27,6 +28,28 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # needed by cuBLAS determinism
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
+
+
+def numpy_generator() -> np.random.Generator:
+    """A numpy ``Generator`` seeded from torch's global generator, so :func:`set_seed` alone fixes it."""
+    return np.random.default_rng(int(torch.randint(0, 2**62, ())))
+
+
+@contextmanager
+def isolated_seed(seed: int) -> Iterator[None]:
+    """Run a block with its own seed and leave the caller's random state as it was.
+
+    For computations whose result is cached (encoder features): what they produce must depend on
+    their settings only, and whether the cache hit must not change what the caller draws next.
+    """
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng():
+        set_seed(seed)
+        try:
+            yield
+        finally:
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)
 
 
 def choose_device(prefer: str | None = None) -> torch.device:

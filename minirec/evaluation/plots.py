@@ -25,8 +25,9 @@ def show_images(
     ncols = max(1, min(ncols, len(images)))
     nrows = -(-len(images) // ncols)
     caption_lines = 0 if captions is None else max(len(textwrap.wrap(c, wrap)) or 1 for c in captions)
-    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
-                             figsize=(scale * ncols, scale * nrows * (1 + 0.12 * caption_lines)))
+    fig, axes = plt.subplots(
+        nrows, ncols, squeeze=False, figsize=(scale * ncols, scale * nrows * (1 + 0.12 * caption_lines))
+    )
     for index, ax in enumerate(axes.flat):
         ax.axis("off")
         if index >= len(images):
@@ -40,18 +41,17 @@ def show_images(
     return fig
 
 
-def show_outfit(images: Sequence[np.ndarray], labels: Sequence[str], title: str | None = None,
-                ax: Axes | None = None) -> Axes:
+def show_outfit(
+    images: Sequence[np.ndarray], labels: Sequence[str], title: str | None = None, ax: Axes | None = None
+) -> Axes:
     """One outfit drawn side by side on a single axis, each item labelled underneath."""
     if ax is None:
         _, ax = plt.subplots(figsize=(1.3 * len(images), 1.6))
     height = max(im.shape[0] for im in images)
-    padded = [np.pad(im, ((0, height - im.shape[0]), (2, 2), (0, 0)), constant_values=255)
-              for im in images]
+    padded = [np.pad(im, ((0, height - im.shape[0]), (2, 2), (0, 0)), constant_values=255) for im in images]
     strip = np.concatenate(padded, axis=1)
     ax.imshow(strip, interpolation="nearest")
-    ax.set_xticks([sum(p.shape[1] for p in padded[:i]) + padded[i].shape[1] / 2
-                   for i in range(len(padded))])
+    ax.set_xticks([sum(p.shape[1] for p in padded[:i]) + padded[i].shape[1] / 2 for i in range(len(padded))])
     ax.set_xticklabels(labels, fontsize=7)
     ax.set_yticks([])
     for side in ("top", "right", "left", "bottom"):
@@ -61,8 +61,12 @@ def show_outfit(images: Sequence[np.ndarray], labels: Sequence[str], title: str 
     return ax
 
 
-def plot_training_curve(history: Mapping[str, Sequence[float]], xlabel: str = "epoch",
-                        ax: Axes | None = None, title: str | None = None) -> Axes:
+def plot_training_curve(
+    history: Mapping[str, Sequence[float]],
+    xlabel: str = "epoch",
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
     """One line per series in ``history`` (e.g. ``{"train loss": [...], "val AUC": [...]}``)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3))
@@ -76,8 +80,12 @@ def plot_training_curve(history: Mapping[str, Sequence[float]], xlabel: str = "e
     return ax
 
 
-def bar_counts(counts: Mapping[str, int | float], ax: Axes | None = None,
-               title: str | None = None, horizontal: bool = False) -> Axes:
+def bar_counts(
+    counts: Mapping[str, int | float],
+    ax: Axes | None = None,
+    title: str | None = None,
+    horizontal: bool = False,
+) -> Axes:
     """A labelled bar chart of ``{label: count}``."""
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3))

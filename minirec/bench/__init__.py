@@ -1,1 +1,0 @@
-"""Benchmarks on real data (not needed to run or test the project)."""

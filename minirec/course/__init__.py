@@ -1,0 +1,1 @@
+"""Course tooling: the notebook runner, headline numbers, nbgrader assignments, environment check."""

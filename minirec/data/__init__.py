@@ -1,0 +1,1 @@
+"""Sample generators, their hidden truth, and loaders for the real data formats (the bottom layer)."""

@@ -1,0 +1,1 @@
+"""Metrics, baselines, retrieval lists, the evaluation protocols of both recommenders, and plots."""

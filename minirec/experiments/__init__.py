@@ -1,0 +1,1 @@
+"""Experiments: frozen configs, their command lines, multi-seed runs and saved run records."""
