@@ -28,6 +28,19 @@ os.environ["MINIREC_CACHE"] = _CACHE
 atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 
+@pytest.fixture
+def forbid_data_reading(monkeypatch: pytest.MonkeyPatch):
+    """``forbid_data_reading(experiment)``: any attempt of the command to read its data fails the test."""
+
+    def forbid(experiment) -> None:
+        def no_reading(*args):
+            raise AssertionError("data were read before the flags were checked")
+
+        monkeypatch.setattr(experiment, "load", no_reading)
+
+    return forbid
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",

@@ -28,11 +28,8 @@ from minirec.experiments.runs import load_run
         (["--data", "/no/such/folder"], "argument --data: '/no/such/folder' is not a folder"),
     ],
 )
-def test_bad_options_give_a_usage_error_before_reading_data(argv, message, capsys, monkeypatch):
-    def no_reading(*args):
-        raise AssertionError("data were read before the flags were checked")
-
-    monkeypatch.setattr(fhn.EXPERIMENT, "load", no_reading)
+def test_bad_options_give_a_usage_error_before_reading_data(argv, message, capsys, forbid_data_reading):
+    forbid_data_reading(fhn.EXPERIMENT)
     with pytest.raises(SystemExit) as exit_info:
         fhn.main(argv)
     assert exit_info.value.code == 2

@@ -34,6 +34,17 @@ def test_no_errors_or_stderr_in_committed_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_progress_widgets_in_committed_outputs(path):
+    """A saved widget renders as a frozen "0%" bar outside a live kernel (the runner turns bars off)."""
+    for index, cell in enumerate(code_cells(path), start=1):
+        for output in cell.get("outputs", []):
+            widget = "application/vnd.jupyter.widget-view+json" in output.get("data", {})
+            assert not widget, (
+                f"{path.name}, code cell {index}: a widget output ({output['data'].get('text/plain')})"
+            )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_follows_the_template(path):
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")

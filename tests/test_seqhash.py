@@ -138,11 +138,10 @@ def test_the_experiment_command_saves_runs_that_compare(tmp_path, capsys):
         (["--save", "runs/x.txt"], "argument --save: got 'runs/x.txt', expected a file name ending in .json"),
     ],
 )
-def test_the_experiment_command_refuses_bad_settings_before_reading_data(argv, message, capsys, monkeypatch):
-    def no_reading(*args):
-        raise AssertionError("data were read before the flags were checked")
-
-    monkeypatch.setattr(seqhash.EXPERIMENT, "load", no_reading)
+def test_the_experiment_command_refuses_bad_settings_before_reading_data(
+    argv, message, capsys, forbid_data_reading
+):
+    forbid_data_reading(seqhash.EXPERIMENT)
     with pytest.raises(SystemExit) as stop:
         seqhash.main(argv)
     assert stop.value.code == 2 and message in capsys.readouterr().err

@@ -71,6 +71,9 @@ def execute_notebook(source: Path, target: Path, timeout: int = 600) -> None:
 def run_all(notebooks: list[Path], out: Path, in_place: bool) -> list[RunResult]:
     results_dir = out / "results"
     os.environ[RESULTS_DIR_VARIABLE] = str(results_dir)
+    # Kernels inherit these: a saved notebook keeps no progress bars, which outside a live kernel
+    # would show as frozen "0%" widgets (minirec's own bars, and Hugging Face's when saving/loading).
+    os.environ.update({"MINIREC_PROGRESS": "0", "HF_HUB_DISABLE_PROGRESS_BARS": "1"})
     results = []
     for source in notebooks:
         name = source.stem

@@ -18,7 +18,7 @@ import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 import torch
 
@@ -93,6 +93,7 @@ def check_field(name: str, value: Any, kind: Any, meta: dict[str, Any]) -> None:
         raise ConfigError(name, value, f"one of {', '.join(choices)}")
     if meta.get("zero_ok") and value == 0:
         return
+    off = " (or 0: off)" if meta.get("zero_ok") else ""
     for key, holds, text in (
         ("minimum", lambda v, b: v >= b, ">="),
         ("maximum", lambda v, b: v <= b, "<="),
@@ -100,13 +101,10 @@ def check_field(name: str, value: Any, kind: Any, meta: dict[str, Any]) -> None:
     ):
         bound = meta.get(key)
         if bound is not None and not holds(value, bound):
-            expected = f"a number {text} {bound}" + (" (or 0: off)" if meta.get("zero_ok") else "")
-            raise ConfigError(name, value, expected)
+            raise ConfigError(name, value, f"a number {text} {bound}{off}")
     step = meta.get("multiple_of")
     if step and value % step:
-        raise ConfigError(
-            name, value, f"a multiple of {step}" + (" (or 0: off)" if meta.get("zero_ok") else "")
-        )
+        raise ConfigError(name, value, f"a multiple of {step}{off}")
 
 
 @dataclass(frozen=True)
@@ -148,27 +146,18 @@ def add_config_arguments(parser: argparse.ArgumentParser, config_class: type[Exp
         if f.name == "seed":
             continue
         meta, kind = dict(f.metadata), kinds[f.name]
-        flag = "--" + f.name.replace("_", "-")
         default: Any = f.default
-        if typing.get_origin(kind) is tuple:
-            shown = ",".join(default)
-            parser.add_argument(
-                flag,
-                type=_tuple_of_names,
-                default=default,
-                metavar="A,B",
-                help=f"{meta['help']} (comma-separated; default {shown}"
-                + (f"; from {', '.join(meta['choices'])})" if meta.get("choices") else ")"),
-            )
-        else:
-            parser.add_argument(
-                flag,
-                type=kind,
-                default=default,
-                metavar=f.name.upper(),
-                help=f"{meta['help']} (default {default}"
-                + (f"; one of {', '.join(meta['choices'])})" if meta.get("choices") else ")"),
-            )
+        many = typing.get_origin(kind) is tuple
+        shown = f"comma-separated; default {','.join(default)}" if many else f"default {default}"
+        if meta.get("choices"):
+            shown += f"; {'from' if many else 'one of'} {', '.join(meta['choices'])}"
+        parser.add_argument(
+            "--" + f.name.replace("_", "-"),
+            type=_tuple_of_names if many else kind,
+            default=default,
+            metavar="A,B" if many else f.name.upper(),
+            help=f"{meta['help']} ({shown})",
+        )
 
 
 @dataclass
@@ -190,6 +179,10 @@ class Experiment(Generic[C, D]):
     check: Callable[[C, D], None] = lambda config, data: None
     data_help: str = "a dataset folder (default: the sample in data_samples/)"
     data_required: bool = False
+
+    def main(self, argv: Sequence[str] | None = None) -> int:
+        """The experiment module's ``main``: :func:`run_command` for this experiment."""
+        return run_command(self, argv)
 
 
 def build_parser(experiment: Experiment[Any, Any]) -> argparse.ArgumentParser:
@@ -231,6 +224,11 @@ def run_files(save: Path, seeds: Sequence[int]) -> list[Path]:
     return [save.with_name(f"{save.stem}-seed{seed}.json") for seed in seeds]
 
 
+def refuse(parser: argparse.ArgumentParser, error: ConfigError) -> NoReturn:
+    """Exit with a usage error naming the flag, the value and what was expected."""
+    parser.error(f"argument {error.flag}: got {error.value!r}, expected {error.expected}")
+
+
 def run_command(experiment: Experiment[Any, Any], argv: Sequence[str] | None = None) -> int:
     """Parse, validate, load the data once, run every seed, save and summarise. Returns the exit code."""
     parser = build_parser(experiment)
@@ -238,7 +236,7 @@ def run_command(experiment: Experiment[Any, Any], argv: Sequence[str] | None = N
     try:
         configs = configs_from_arguments(experiment, args)
     except ConfigError as error:
-        parser.error(f"argument {error.flag}: got {error.value!r}, expected {error.expected}")
+        refuse(parser, error)
     if args.save is not None and (args.save.is_dir() or args.save.suffix != ".json"):
         parser.error(f"argument --save: got {str(args.save)!r}, expected a file name ending in .json")
     if args.data is None and experiment.data_required:
@@ -250,7 +248,7 @@ def run_command(experiment: Experiment[Any, Any], argv: Sequence[str] | None = N
     try:
         experiment.check(configs[0], data)
     except ConfigError as error:
-        parser.error(f"argument {error.flag}: got {error.value!r}, expected {error.expected}")
+        refuse(parser, error)
     name = args.name or (args.save.stem if args.save else experiment.name)
     runs = []
     files = run_files(args.save, args.seeds) if args.save else [None] * len(configs)

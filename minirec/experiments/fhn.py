@@ -14,7 +14,6 @@ Saved runs compare in one table: ``python -m minirec.experiments.runs build/runs
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +30,6 @@ from minirec.experiments.config import (
     ExperimentConfig,
     describe,
     option,
-    run_command,
 )
 from minirec.features.pipeline import fashion_features
 from minirec.hashing.relax import RELAXATIONS
@@ -163,9 +161,7 @@ EXPERIMENT = Experiment(
     data_help="a Polyvore-U folder (default: the sample in data_samples/fashion)",
 )
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_command(EXPERIMENT, argv)
+main = EXPERIMENT.main
 
 
 if __name__ == "__main__":

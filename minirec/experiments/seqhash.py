@@ -16,7 +16,6 @@ runs on a real sequence dataset (``<name>.txt`` + ``<name>_item2attributes.json`
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +32,6 @@ from minirec.experiments.config import (
     ExperimentConfig,
     describe,
     option,
-    run_command,
 )
 from minirec.features.categories import category_table
 from minirec.hashing.relax import RELAXATIONS, BetaSchedule
@@ -202,9 +200,7 @@ EXPERIMENT = Experiment(
     data_help="a sequence dataset folder, <name>.txt [+ <name>_item2attributes.json] (default: the sample)",
 )
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_command(EXPERIMENT, argv)
+main = EXPERIMENT.main
 
 
 if __name__ == "__main__":

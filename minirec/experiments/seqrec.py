@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +27,6 @@ from minirec.experiments.config import (
     ExperimentConfig,
     describe,
     option,
-    run_command,
 )
 from minirec.features.categories import category_table
 from minirec.models.fusion import FUSIONS
@@ -74,7 +72,6 @@ class Benchmark:
     split: LeaveOneOut
     features: dict[str, np.ndarray] | None
     users: int
-    interactions: int
 
 
 def load(folder: Path | None, device: torch.device) -> Benchmark:
@@ -84,18 +81,13 @@ def load(folder: Path | None, device: torch.device) -> Benchmark:
     features = None
     if dataset.attributes is not None:
         features = {"category": category_table(dataset.attributes, dataset.num_items)}
+    interactions = sum(len(s) for s in dataset.sequences.values())
     print(
         f"{dataset.sequence_file}: {len(dataset.sequences)} users, {dataset.num_items} items, "
-        f"{sum(len(s) for s in dataset.sequences.values())} interactions; device {device}",
+        f"{interactions} interactions; device {device}",
         flush=True,
     )
-    return Benchmark(
-        folder,
-        dataset.split(),
-        features,
-        len(dataset.sequences),
-        sum(len(s) for s in dataset.sequences.values()),
-    )
+    return Benchmark(folder, dataset.split(), features, len(dataset.sequences))
 
 
 def check(config: SeqRecBenchmark, data: Benchmark) -> None:
@@ -207,9 +199,7 @@ EXPERIMENT = Experiment(
     data_required=True,
 )
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    return run_command(EXPERIMENT, argv)
+main = EXPERIMENT.main
 
 
 if __name__ == "__main__":
