@@ -1,4 +1,7 @@
-"""Feature extraction through the real torchvision / transformers loading paths, offline."""
+"""Feature extraction through the real torchvision / transformers loading paths, offline.
+
+The offline encoders' self-supervised pretraining is tested in ``test_encoders.py``.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +12,8 @@ import torchvision
 
 from minirec.features.cache import FeatureCache
 from minirec.features.categories import multi_hot, vocabulary_ids
-from minirec.features.image import (
-    SmallCNN,
-    TrainConfig,
-    extract_features,
-    imagenet_preprocess,
-    torchvision_backbone,
-    train_attribute_cnn,
-)
-from minirec.features.text import (
-    build_word_tokenizer,
-    encode_texts,
-    load_text_encoder,
-    tiny_bert,
-    train_text_encoder,
-)
+from minirec.features.image import extract_features, imagenet_preprocess, torchvision_backbone
+from minirec.features.text import build_word_tokenizer, encode_texts, load_text_encoder, tiny_bert
 
 
 def test_torchvision_backbone_loads_a_saved_state_dict(tmp_path):
@@ -52,18 +42,6 @@ def test_vgg16_is_cut_at_fc7():
     assert dim == 4096 and isinstance(backbone.classifier[-1], torch.nn.Dropout)
 
 
-def test_small_cnn_learns_a_colour():
-    torch.manual_seed(0)
-    images = torch.zeros(32, 3, 16, 16)
-    labels = torch.arange(32) % 2
-    images[labels == 1, 0] = 1.0  # red images are class 1
-    config = TrainConfig(epochs=10, lr=1e-2)
-    model, losses = train_attribute_cnn(images, {"red": labels}, dim=8, config=config)
-    assert losses[-1] < losses[0]
-    assert (model(images)["red"].argmax(1) == labels).float().mean() == 1.0
-    assert isinstance(model, SmallCNN) and extract_features(model.features, images).shape == (32, 8)
-
-
 def test_text_encoder_round_trips_through_save_pretrained(tmp_path):
     texts = ["red striped shirt", "navy plain jeans", "red dotted heels", "grey plain tee"]
     tokenizer = build_word_tokenizer(texts)
@@ -75,17 +53,6 @@ def test_text_encoder_round_trips_through_save_pretrained(tmp_path):
     embeddings = encode_texts(loaded_tokenizer, loaded, texts)
     assert embeddings.shape == (4, 16)
     assert torch.allclose(embeddings, encode_texts(tokenizer, model.eval(), texts), atol=1e-6)
-
-
-def test_train_text_encoder_saves_a_loadable_model(tmp_path):
-    texts = ["red shirt", "blue shirt", "red jeans", "blue jeans"] * 4
-    labels = {"colour": torch.tensor([0, 1, 0, 1] * 4)}
-    losses = train_text_encoder(
-        texts, labels, tmp_path / "enc", hidden=16, config=TrainConfig(epochs=15, batch_size=8, lr=1e-2)
-    )
-    assert losses[-1] < losses[0]
-    tokenizer, model = load_text_encoder(tmp_path / "enc")
-    assert encode_texts(tokenizer, model, texts[:2]).shape == (2, 16)
 
 
 def test_load_text_encoder_never_downloads(tmp_path, monkeypatch):

@@ -78,3 +78,14 @@ def test_fhn_ndcg_hand_computed():
     ) == pytest.approx((0.5 + 1.0) / 2)
     with pytest.raises(ValueError, match="form should be"):
         mean_user_ndcg(users, np.ones(2), users, np.ones(2), form="other")
+
+
+def test_spread_over_seeds_and_the_two_std_rule():
+    from minirec.evaluation.metrics import clearly_above, mean_std, spread
+
+    assert mean_std([0.2, 0.4]) == pytest.approx((0.3, 0.1414213562))
+    assert mean_std([0.5]) == (0.5, 0.0)
+    assert spread([0.2, 0.4]) == "0.300 ± 0.141" and spread([0.25]) == "0.250"
+    assert clearly_above([0.30, 0.31, 0.32], [0.25])  # gap 0.06 > 2 * 0.01
+    assert not clearly_above([0.30, 0.31, 0.32], [0.29])  # gap 0.02 = 2 * 0.01: a tie
+    assert not clearly_above([0.25], [0.30, 0.31, 0.32])

@@ -222,3 +222,28 @@ def test_comparison_table_groups_seeds_and_mixes_experiments(tmp_path, capsys):
     with pytest.raises(SystemExit):
         runs.main([str(tmp_path / "empty")])
     assert "no run files" in capsys.readouterr().err
+
+
+def test_without_leaves_one_modality_out_and_refuses_one_the_data_lack(tmp_path, capsys):
+    features = {"category": np.eye(21, 5)[np.arange(21) % 5], "text": np.ones((21, 3))}
+    kept = seqhash.build_model(
+        seqhash.SeqHashExperiment(bits=0, base="fusion", without="text", dim=8), 20, features
+    )
+    assert kept.feature_names == ("category",)
+    folder = write_dataset(tmp_path)  # categories only
+    with pytest.raises(SystemExit) as stop:
+        seqhash.main(["--data", str(folder), "--base", "fusion", "--without", "image"])
+    assert stop.value.code == 2 and "argument --without: got 'image'" in capsys.readouterr().err
+
+
+def test_rare_target_hit_rate_counts_only_users_whose_item_is_rare_in_training():
+    from minirec.evaluation.retrieval import RetrievalScores
+    from minirec.evaluation.seqrec import rare_targets, training_counts
+
+    split = LeaveOneOut.split({1: [1, 2, 3, 4], 2: [1, 2, 5, 1], 3: [1, 3, 2, 2]}, num_items=5)
+    assert training_counts(split).tolist() == [0, 3, 2, 1, 0, 0]
+    # test items: user 1 -> 4 (0 in training), user 2 -> 1 (3), user 3 -> 2 (2)
+    assert rare_targets(split, np.array([1, 2, 3]), at_most=2).tolist() == [True, False, True]
+    lists, targets = np.array([[4, 1], [1, 2], [5, 3]]), np.array([4, 1, 2])
+    scores = RetrievalScores.of(lists, targets, np.array([True, False, True]))
+    assert scores.hr == pytest.approx(2 / 3) and scores.rare_hr == 0.5

@@ -18,7 +18,7 @@ from minirec.data import fashion_world as fw
 from minirec.data.amazon import ItemMeta, read_metadata
 from minirec.data.polyvore import PolyvoreU
 from minirec.data.sequences import LeaveOneOut, read_item_attributes, read_sequences
-from minirec.data.shopping_world import CatalogueTruth
+from minirec.data.shopping_world import CatalogueTruth, ShopperTaste
 
 
 def samples_root() -> Path:
@@ -106,14 +106,18 @@ def load_shopping(root: str | Path | None = None) -> ShoppingSample:
     )
 
 
-def shopping_truth(sample: ShoppingSample) -> tuple[CatalogueTruth, dict[int, list[int]]]:
-    """Hidden truth aligned to item ids (index 0 = padding, weight 0) and styles per user id."""
+def shopping_truth(sample: ShoppingSample) -> tuple[CatalogueTruth, dict[int, list[ShopperTaste]]]:
+    """Hidden truth aligned to item ids (index 0 = padding, weight 0) and tastes per user id and step."""
     truth = json.loads((sample.root / "truth.json").read_text(encoding="utf-8"))
     rows = [truth["items"][asin] for asin in sample.item_names]
     catalogue = CatalogueTruth(
         leaf=np.array([0] + [r["leaf"] for r in rows], np.int64),
-        style=np.array([0] + [r["style"] for r in rows], np.int64),
+        palette=np.array([-1] + [r["palette"] for r in rows], np.int64),
+        ingredient=np.array([-1] + [r["ingredient"] for r in rows], np.int64),
         popularity=np.array([0.0] + [r["popularity"] for r in rows]),
     )
-    styles = {uid: truth["user_styles"][name] for uid, name in enumerate(sample.user_names, start=1)}
-    return catalogue, styles
+    tastes = {
+        uid: [ShopperTaste(*step) for step in truth["user_tastes"][name]]
+        for uid, name in enumerate(sample.user_names, start=1)
+    }
+    return catalogue, tastes

@@ -1,14 +1,24 @@
 """The hidden ground truth of the synthetic shopping sequences.
 
-A user walks through product categories (leaves) with a Markov chain -- cleanser -> toner ->
-moisturizer is the likely routine -- while a hidden *style* (natural, luxury, clinical,
-playful) drifts slowly. At each step the next leaf is drawn from ``TRANSITION[current leaf]``
-and the item within it with weight ``popularity * (STYLE_BOOST if its brand's style is the
-user's current style else 1)``, never an item already bought.
+Every product has three hidden properties, and each one shows in exactly one modality:
+
+- its **leaf category** (cleanser, toner, ...) is in its category path (the multi-hot
+  attributes), and leaves follow each other by a Markov chain -- cleanser -> toner ->
+  moisturizer is the likely routine;
+- its **palette** (pastel, dark, neon, earthy) is the colour of its packaging, seen only in the
+  picture (the bottle's shape is random and says nothing);
+- its **ingredient** (floral, mineral, citrus, hydrating) is a word of its title, seen only in
+  the text (the rest of the title is brand, product line and size: no hint of the leaf).
+
+A shopper has a hidden favourite palette and a favourite ingredient, each redrawn now and then.
+At each step the next leaf is drawn from ``TRANSITION[current leaf]`` and the item within it with
+weight ``popularity * PALETTE_BOOST^[palette matches] * INGREDIENT_BOOST^[ingredient matches]``,
+never an item already bought.
 
 Popularity follows a Zipf law, so many items are rare: a model that only learns item IDs knows
-little about them, but their category, brand colour and title say where they fit. That is the
-effect the multimodal sequential recommender (notebooks 05-06) should exploit.
+little about them, but their picture and title say which shoppers they suit. That is the effect
+the multimodal sequential recommender (notebooks 05-06) should exploit, and the reason each
+modality carries a signal of its own.
 """
 
 from __future__ import annotations
@@ -18,58 +28,60 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STYLES: tuple[str, ...] = ("natural", "luxury", "clinical", "playful")
 DEPARTMENTS: tuple[str, ...] = ("Skin Care", "Makeup", "Hair Care", "Fragrance")
 
-#: (department, leaf name, picture shape); the list order is the routine cycle.
-LEAVES: tuple[tuple[str, str, str], ...] = (
-    ("Skin Care", "Cleanser", "pump bottle"),
-    ("Skin Care", "Toner", "bottle"),
-    ("Skin Care", "Moisturizer", "jar"),
-    ("Makeup", "Foundation", "squat bottle"),
-    ("Makeup", "Eyeshadow", "palette"),
-    ("Makeup", "Lipstick", "lipstick"),
-    ("Fragrance", "Perfume", "flask"),
-    ("Fragrance", "Body Mist", "spray can"),
-    ("Hair Care", "Shampoo", "tall bottle"),
-    ("Hair Care", "Conditioner", "tube"),
-    ("Hair Care", "Hair Oil", "dropper"),
-    ("Fragrance", "Cologne", "tall flask"),
+#: (department, leaf name); the list order is the routine cycle.
+LEAVES: tuple[tuple[str, str], ...] = (
+    ("Skin Care", "Cleanser"),
+    ("Skin Care", "Toner"),
+    ("Skin Care", "Moisturizer"),
+    ("Makeup", "Foundation"),
+    ("Makeup", "Eyeshadow"),
+    ("Makeup", "Lipstick"),
+    ("Fragrance", "Perfume"),
+    ("Fragrance", "Body Mist"),
+    ("Hair Care", "Shampoo"),
+    ("Hair Care", "Conditioner"),
+    ("Hair Care", "Hair Oil"),
+    ("Fragrance", "Cologne"),
 )
 
-#: (brand, style, RGB of its packaging)
-BRANDS: tuple[tuple[str, str, tuple[int, int, int]], ...] = (
-    ("Fernleaf", "natural", (96, 140, 72)),
-    ("Mossé", "natural", (150, 120, 80)),
-    ("Greenwell", "natural", (190, 200, 150)),
-    ("Aurelle", "luxury", (30, 30, 36)),
-    ("Maison Doré", "luxury", (120, 24, 48)),
-    ("Velour", "luxury", (70, 40, 110)),
-    ("DermaLab", "clinical", (240, 244, 248)),
-    ("Purecell", "clinical", (150, 190, 220)),
-    ("Clinix", "clinical", (90, 110, 140)),
-    ("Pop Pixie", "playful", (250, 120, 200)),
-    ("Glitterbug", "playful", (120, 220, 230)),
-    ("Jellybean", "playful", (250, 170, 60)),
-)
+#: Packaging shapes: drawn at random for every product, independent of its leaf.
+SHAPES: tuple[str, ...] = (
+    "pump bottle", "bottle", "jar", "squat bottle", "palette", "lipstick",
+    "flask", "spray can", "tall bottle", "tube", "dropper", "tall flask",
+)  # fmt: skip
 
-STYLE_LABEL_RGB: dict[str, tuple[int, int, int]] = {
-    "natural": (110, 180, 90),
-    "luxury": (214, 176, 56),
-    "clinical": (60, 120, 220),
-    "playful": (236, 60, 170),
+#: The visual taste: packaging colours (RGB) of each palette.
+PALETTES: dict[str, tuple[tuple[int, int, int], ...]] = {
+    "pastel": ((244, 194, 214), (190, 220, 246), (200, 238, 206)),
+    "dark": ((28, 28, 34), (36, 44, 92), (96, 20, 40)),
+    "neon": ((255, 40, 170), (120, 255, 40), (20, 230, 255)),
+    "earthy": ((128, 84, 48), (120, 124, 56), (196, 108, 64)),
 }
+
+#: The text taste: title words of each ingredient family.
+INGREDIENTS: dict[str, tuple[str, ...]] = {
+    "floral": ("Rose", "Jasmine", "Lavender"),
+    "mineral": ("Charcoal", "Clay", "Sea Salt"),
+    "citrus": ("Vitamin C", "Lemon", "Grapefruit"),
+    "hydrating": ("Hyaluronic", "Ceramide", "Aloe"),
+}
+
+PALETTE_NAMES: tuple[str, ...] = tuple(PALETTES)
+INGREDIENT_NAMES: tuple[str, ...] = tuple(INGREDIENTS)
 
 ROUTINE_PROBABILITY = 0.5  # next leaf = the routine successor
 SAME_DEPARTMENT_PROBABILITY = 0.2  # spread over the other leaves of the department
-STYLE_BOOST = 6.0
+PALETTE_BOOST = 25.0
+INGREDIENT_BOOST = 25.0
 
 
 def transition_matrix() -> np.ndarray:
     """``T[a, b]`` = probability that a purchase in leaf ``a`` is followed by one in leaf ``b``."""
     n = len(LEAVES)
     matrix = np.full((n, n), (1.0 - ROUTINE_PROBABILITY - SAME_DEPARTMENT_PROBABILITY) / n)
-    for a, (department, _, _) in enumerate(LEAVES):
+    for a, (department, _) in enumerate(LEAVES):
         matrix[a, (a + 1) % n] += ROUTINE_PROBABILITY
         siblings = [b for b, leaf in enumerate(LEAVES) if leaf[0] == department and b != a]
         for b in siblings:
@@ -78,16 +90,27 @@ def transition_matrix() -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class ShopperTaste:
+    """A shopper's hidden favourites at one step (indices into PALETTE_NAMES / INGREDIENT_NAMES)."""
+
+    palette: int
+    ingredient: int
+
+
+@dataclass(frozen=True)
 class CatalogueTruth:
     """Hidden facts per item (index = 0-based item position in the catalogue)."""
 
-    leaf: np.ndarray  # (items,) int: primary leaf
-    style: np.ndarray  # (items,) int: style of the item's brand
+    leaf: np.ndarray  # (items,) int
+    palette: np.ndarray  # (items,) int: shown by the picture
+    ingredient: np.ndarray  # (items,) int: shown by the title
     popularity: np.ndarray  # (items,) float: Zipf weight
 
-    def choice_weights(self, style: int) -> np.ndarray:
-        """Unnormalised weight of every item for a user whose current style is ``style``."""
-        return self.popularity * np.where(self.style == style, STYLE_BOOST, 1.0)
+    def choice_weights(self, taste: ShopperTaste) -> np.ndarray:
+        """Unnormalised weight of every item for a shopper with this ``taste``."""
+        palette = np.where(self.palette == taste.palette, PALETTE_BOOST, 1.0)
+        ingredient = np.where(self.ingredient == taste.ingredient, INGREDIENT_BOOST, 1.0)
+        return self.popularity * palette * ingredient
 
 
 def zipf_popularity(ranks: np.ndarray, exponent: float) -> np.ndarray:
@@ -100,14 +123,14 @@ def zipf_popularity(ranks: np.ndarray, exponent: float) -> np.ndarray:
 
 
 def oracle_next_item_probabilities(
-    truth: CatalogueTruth, previous_item: int, style: int, history: np.ndarray
+    truth: CatalogueTruth, previous_item: int, taste: ShopperTaste, history: np.ndarray
 ) -> np.ndarray:
     """The generator's exact distribution of the next item given the hidden state.
 
     ``history`` holds the items already bought (never bought again). Returns a vector over all
     items that sums to one; bought items get probability 0.
     """
-    weights = truth.choice_weights(style).copy()
+    weights = truth.choice_weights(taste).copy()
     weights[np.asarray(history, dtype=np.int64)] = 0.0
     leaf_totals = np.bincount(truth.leaf, weights=weights, minlength=len(LEAVES))
     leaf_probability = transition_matrix()[truth.leaf[previous_item]]

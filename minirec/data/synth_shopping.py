@@ -23,11 +23,14 @@ from minirec.data.io import (
 from minirec.data.png import encode_png
 from minirec.data.sampling import draw_index, pick
 from minirec.data.shopping_world import (
-    BRANDS,
+    INGREDIENT_NAMES,
+    INGREDIENTS,
     LEAVES,
-    STYLE_LABEL_RGB,
-    STYLES,
+    PALETTE_NAMES,
+    PALETTES,
+    SHAPES,
     CatalogueTruth,
+    ShopperTaste,
     oracle_next_item_probabilities,
     zipf_popularity,
 )
@@ -41,37 +44,24 @@ class ShoppingConfig:
     """Sizes and knobs of the synthetic shopping data; defaults give the committed sample."""
 
     seed: int = 2024
-    items: int = 800
-    users: int = 1500
+    items: int = 2000
+    users: int = 3000
     min_length: int = 5
     extra_length_stop: float = 0.14  # lengths: min_length + Geometric(stop) - 1, capped
     max_length: int = 40
-    style_drift: float = 0.1  # chance per purchase that the hidden style is redrawn
-    popularity_exponent: float = 0.7
+    taste_drift: float = 0.05  # chance per purchase that each hidden favourite is redrawn
+    popularity_exponent: float = 0.8
     second_path_probability: float = 0.15  # items listed under two category paths
     image_size: int = 32
 
 
-STYLE_WORDS = {
-    "natural": ("Organic", "Botanical", "Pure"),
-    "luxury": ("Prestige", "Silk", "Gold"),
-    "clinical": ("Fragrance-Free", "Dermatologist-Tested", "Sensitive"),
-    "playful": ("Glitter", "Neon", "Bubblegum"),
-}
-LEAF_WORDS = {
-    "Cleanser": ("Foaming Cleanser", "Face Wash", "Gel Cleanser"),
-    "Toner": ("Toner", "Balancing Toner", "Essence"),
-    "Moisturizer": ("Moisturizer", "Day Cream", "Hydrating Cream"),
-    "Foundation": ("Foundation", "Liquid Foundation", "Skin Tint"),
-    "Eyeshadow": ("Eyeshadow Palette", "Eye Palette", "Shadow Quad"),
-    "Lipstick": ("Lipstick", "Lip Colour", "Matte Lipstick"),
-    "Perfume": ("Eau de Parfum", "Perfume", "Parfum"),
-    "Body Mist": ("Body Mist", "Body Spray", "Fragrance Mist"),
-    "Shampoo": ("Shampoo", "Clarifying Shampoo", "Daily Shampoo"),
-    "Conditioner": ("Conditioner", "Detangling Conditioner", "Hair Mask"),
-    "Hair Oil": ("Hair Oil", "Argan Oil", "Hair Serum"),
-    "Cologne": ("Eau de Toilette", "Cologne", "Eau Fraîche"),
-}
+BRANDS: tuple[str, ...] = (
+    "Fernleaf", "Mossé", "Greenwell", "Aurelle", "Maison Doré", "Velour",
+    "DermaLab", "Purecell", "Clinix", "Pop Pixie", "Glitterbug", "Jellybean",
+)  # fmt: skip
+#: Product lines: title words that say nothing about the leaf, palette or ingredient.
+LINES = ("Daily", "Classic", "Signature", "Essentials", "Pro", "Studio")
+LABEL_RGB = ((250, 250, 250), (210, 210, 210), (40, 40, 40))
 SIZES = ("15 ml", "30 ml", "50 ml", "100 ml", "200 ml")
 _ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -93,16 +83,17 @@ def sample_catalogue(
     ranks = rng.permutation(config.items) + 1
     for index in range(config.items):
         leaf = int(rng.integers(len(LEAVES)))
-        brand, style, _ = BRANDS[int(rng.integers(len(BRANDS)))]
-        department, leaf_name, _ = LEAVES[leaf]
+        palette = int(rng.integers(len(PALETTE_NAMES)))
+        ingredient = int(rng.integers(len(INGREDIENT_NAMES)))
+        brand = pick(rng, BRANDS)
+        department, leaf_name = LEAVES[leaf]
         paths = [["Beauty", department, leaf_name]]
         if rng.random() < config.second_path_probability:
             other = LEAVES[int(rng.integers(len(LEAVES)))]
             if other[1] != leaf_name:
                 paths.append(["Beauty", other[0], other[1]])
-        title = " ".join(
-            [brand, pick(rng, STYLE_WORDS[style]), pick(rng, LEAF_WORDS[leaf_name]), pick(rng, SIZES)]
-        )
+        words = INGREDIENTS[INGREDIENT_NAMES[ingredient]]
+        title = " ".join([brand, pick(rng, LINES), pick(rng, words), pick(rng, SIZES)])
         asin = _random_code(rng, "B00", 7, taken)
         meta = ItemMeta(
             asin=asin,
@@ -111,32 +102,46 @@ def sample_catalogue(
             categories=tuple(tuple(p) for p in paths),
             image_url=f"images/{asin}.png",
         )
-        rows.append((asin, meta, leaf, STYLES.index(style), int(ranks[index])))
+        rows.append((asin, meta, leaf, palette, ingredient, int(ranks[index])))
     rows.sort(key=lambda row: row[0])
     truth = CatalogueTruth(
         leaf=np.array([r[2] for r in rows], np.int64),
-        style=np.array([r[3] for r in rows], np.int64),
-        popularity=zipf_popularity(np.array([r[4] for r in rows]), config.popularity_exponent),
+        palette=np.array([r[3] for r in rows], np.int64),
+        ingredient=np.array([r[4] for r in rows], np.int64),
+        popularity=zipf_popularity(np.array([r[5] for r in rows]), config.popularity_exponent),
     )
     return [r[1] for r in rows], truth
 
 
+def random_taste(rng: np.random.Generator) -> ShopperTaste:
+    return ShopperTaste(int(rng.integers(len(PALETTE_NAMES))), int(rng.integers(len(INGREDIENT_NAMES))))
+
+
+def drift(taste: ShopperTaste, probability: float, rng: np.random.Generator) -> ShopperTaste:
+    """Each favourite is redrawn (possibly to the same value) with ``probability``."""
+    palette, ingredient = taste.palette, taste.ingredient
+    if rng.random() < probability:
+        palette = int(rng.integers(len(PALETTE_NAMES)))
+    if rng.random() < probability:
+        ingredient = int(rng.integers(len(INGREDIENT_NAMES)))
+    return ShopperTaste(palette, ingredient)
+
+
 def sample_user_sequence(
     config: ShoppingConfig, truth: CatalogueTruth, rng: np.random.Generator
-) -> tuple[list[int], list[int]]:
-    """One user's purchases (catalogue indices) and hidden style at each step."""
+) -> tuple[list[int], list[ShopperTaste]]:
+    """One user's purchases (catalogue indices) and hidden taste at each step."""
     extra = int(rng.geometric(config.extra_length_stop)) - 1
     length = min(config.min_length + extra, config.max_length)
-    style = int(rng.integers(len(STYLES)))
-    items = [draw_index(truth.choice_weights(style), rng)]
-    styles = [style]
+    taste = random_taste(rng)
+    items = [draw_index(truth.choice_weights(taste), rng)]
+    tastes = [taste]
     while len(items) < length:
-        if rng.random() < config.style_drift:
-            style = int(rng.integers(len(STYLES)))
-        probabilities = oracle_next_item_probabilities(truth, items[-1], style, np.array(items))
+        taste = drift(taste, config.taste_drift, rng)
+        probabilities = oracle_next_item_probabilities(truth, items[-1], taste, np.array(items))
         items.append(draw_index(probabilities, rng))
-        styles.append(style)
-    return items, styles
+        tastes.append(taste)
+    return items, tastes
 
 
 def generate_shopping(root: str | Path, config: ShoppingConfig = ShoppingConfig()) -> None:
@@ -144,13 +149,10 @@ def generate_shopping(root: str | Path, config: ShoppingConfig = ShoppingConfig(
     root = Path(root)
     rng = np.random.default_rng(config.seed)
     catalogue, truth = sample_catalogue(config, rng)
-    brand_rgb = {name: rgb for name, _, rgb in BRANDS}
     for index, meta in enumerate(catalogue):
-        style = STYLES[int(truth.style[index])]
-        shape = LEAVES[int(truth.leaf[index])][2]
-        pixels = draw_product(
-            shape, brand_rgb[meta.brand], STYLE_LABEL_RGB[style], rng, size=config.image_size
-        )
+        colours = PALETTES[PALETTE_NAMES[int(truth.palette[index])]]
+        colour, label = colours[int(rng.integers(len(colours)))], LABEL_RGB[int(rng.integers(len(LABEL_RGB)))]
+        pixels = draw_product(pick(rng, SHAPES), colour, label, rng, size=config.image_size)
         atomic_write_bytes(root / meta.image_url, encode_png(pixels))
     atomic_write_jsonl(
         root / "meta.jsonl",
@@ -167,15 +169,15 @@ def generate_shopping(root: str | Path, config: ShoppingConfig = ShoppingConfig(
     )
     taken: set[str] = set()
     reviews: list[Review] = []
-    user_styles: dict[str, list[int]] = {}
+    user_tastes: dict[str, list[list[int]]] = {}
     for _ in range(config.users):
         user = _random_code(rng, "A", 13, taken)
-        items, styles = sample_user_sequence(config, truth, rng)
+        items, tastes = sample_user_sequence(config, truth, rng)
         time = START_TIME + int(rng.integers(0, 365 * DAY))
         for item in items:
             reviews.append(Review(user=user, item=catalogue[item].asin, time=time))
             time += int(rng.integers(DAY, 45 * DAY))
-        user_styles[user] = styles
+        user_tastes[user] = [[t.palette, t.ingredient] for t in tastes]
     reviews.sort(key=lambda r: (r.user, r.time))
     ratings = rng.integers(3, 6, len(reviews))
     atomic_write_jsonl(
@@ -196,12 +198,13 @@ def generate_shopping(root: str | Path, config: ShoppingConfig = ShoppingConfig(
             "items": {
                 m.asin: {
                     "leaf": int(truth.leaf[i]),
-                    "style": int(truth.style[i]),
+                    "palette": int(truth.palette[i]),
+                    "ingredient": int(truth.ingredient[i]),
                     "popularity": float(truth.popularity[i]),
                 }
                 for i, m in enumerate(catalogue)
             },
-            "user_styles": user_styles,
+            "user_tastes": user_tastes,
         },
     )
     atomic_write_text(root / "README.md", SHOPPING_README.format(**asdict(config)))
@@ -220,11 +223,12 @@ Generated by `python -m minirec.data.generate` (seed {seed}); do not edit by han
 | `sequences.txt` | `uid i1 i2 ...` per line, time order, 1-based ids (SASRec / S3-Rec format) |
 | `sequences_item2attributes.json` | `{{"item id": [attribute ids]}}`: category names and brand |
 | `user_list.txt`, `item_list.txt`, `attribute_list.txt` | line *k* = name of id *k* |
-| `truth.json` | hidden item leaf, style and popularity, each user's hidden style per step |
+| `truth.json` | hidden item leaf, palette, ingredient and popularity; each user's hidden taste per step |
 
 {users} users, {items} items; each user buys at least {min_length} items. The next purchase follows
-`minirec.data.shopping_world`: a Markov chain over product categories, a slowly drifting hidden
-style (redrawn with probability {style_drift} per step) and Zipf popularity (exponent
-{popularity_exponent}), never repeating an item. The sequence files are derived from
-`reviews.jsonl` and `meta.jsonl` by `minirec.data.amazon.reviews_to_sequences`.
+`minirec.data.shopping_world`: a Markov chain over product categories (shown by the category
+paths), a hidden favourite packaging palette (shown only by the pictures) and a favourite
+ingredient (shown only by the titles), each redrawn with probability {taste_drift} per step, and
+Zipf popularity (exponent {popularity_exponent}), never repeating an item. The sequence files are
+derived from `reviews.jsonl` and `meta.jsonl` by `minirec.data.amazon.reviews_to_sequences`.
 """

@@ -51,15 +51,15 @@ def shopping_oracle_ranks(sample: ShoppingSample, stage: str = "test") -> np.nda
     """Rank of each user's held-out item under the generator's true next-item distribution.
 
     Full ranking over all item ids with the user's history masked; every user is evaluated.
-    The oracle knows the hidden style, so this is a ceiling, not a baseline.
+    The oracle knows the hidden taste, so this is a ceiling, not a baseline.
     """
-    catalogue, styles = shopping_truth(sample)
+    catalogue, tastes = shopping_truth(sample)
     split = sample.split()
     target = split.test if stage == "test" else split.valid
     ranks = []
     for user in sample.sequences:
         history = np.array(split.history(user, stage))
         step = len(history)  # index of the target in the full sequence
-        probabilities = oracle_next_item_probabilities(catalogue, history[-1], styles[user][step], history)
+        probabilities = oracle_next_item_probabilities(catalogue, history[-1], tastes[user][step], history)
         ranks.append(rank_of_target(probabilities, target[user], excluded=np.append(history, 0)))
     return np.array(ranks)

@@ -5,6 +5,8 @@ Conventions: higher score = more relevant; ``rank`` is 1-based (1 = top of the l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 
@@ -150,3 +152,22 @@ def sample_negatives(num_items: int, excluded: set[int], count: int, rng: np.ran
                 if len(chosen) == count:
                     break
     return np.array(chosen, dtype=np.int64)
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (``ddof=1``; 0 for a single value) of per-seed results."""
+    array = np.asarray(values, dtype=float)
+    return float(array.mean()), float(array.std(ddof=1)) if len(array) > 1 else 0.0
+
+
+def spread(values: Sequence[float], digits: int = 3) -> str:
+    """``"0.242 ± 0.004"`` over seeds; just the value when there is one (a deterministic scorer)."""
+    mean, std = mean_std(values)
+    return f"{mean:.{digits}f}" if len(values) == 1 else f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def clearly_above(values: Sequence[float], reference: Sequence[float]) -> bool:
+    """Is the mean of ``values`` above that of ``reference`` by more than two standard deviations
+    (the larger of the two)? Anything less is a tie."""
+    (mean, std), (reference_mean, reference_std) = mean_std(values), mean_std(reference)
+    return mean - reference_mean > 2 * max(std, reference_std)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from minirec.data.sequences import LeaveOneOut
-from minirec.evaluation.seqrec import user_states
+from minirec.evaluation.seqrec import rare_targets, user_states
 from minirec.hashing.index import HammingIndex
 from minirec.models.hashed_seqrec import HashedSeqRec
 from minirec.models.sequential import SequentialRecommender
@@ -66,10 +66,17 @@ def list_metrics(top_k: np.ndarray, targets: np.ndarray) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class RetrievalScores:
-    """HR@k and NDCG@k of the top-k lists (history removed), test item of every user."""
+    """HR@k and NDCG@k of the top-k lists (history removed), test item of every user, and HR@k over
+    the users whose test item is rare in training (:func:`~minirec.evaluation.seqrec.rare_targets`)."""
 
     hr: float
     ndcg: float
+    rare_hr: float
+
+    @classmethod
+    def of(cls, top_k: np.ndarray, targets: np.ndarray, rare: np.ndarray) -> RetrievalScores:
+        hr, ndcg = list_metrics(top_k, targets)
+        return cls(hr, ndcg, list_metrics(top_k[rare], targets[rare])[0] if rare.any() else float("nan"))
 
 
 def binary_item_index(model: HashedSeqRec) -> HammingIndex:
@@ -90,6 +97,7 @@ def evaluate_retrieval(
     users = sorted(split.train)
     histories = [split.history(u, "test") for u in users]
     targets = np.array([split.test[u] for u in users])
+    rare = rare_targets(split, np.array(users))
     hidden = user_states(model, histories, device)
     if isinstance(model, HashedSeqRec):
         relaxed_users, relaxed_items = model.user_codes(hidden, binary=False), model.item_codes(binary=False)
@@ -97,8 +105,8 @@ def evaluate_retrieval(
         binary_users = model.user_codes(hidden, binary=True).cpu().numpy()
         binary = hamming_top_k(binary_item_index(model), binary_users, histories, k)
         return {
-            "real-valued": RetrievalScores(*list_metrics(real, targets)),
-            "binary": RetrievalScores(*list_metrics(binary, targets)),
+            "real-valued": RetrievalScores.of(real, targets, rare),
+            "binary": RetrievalScores.of(binary, targets, rare),
         }
     real = float_top_k(hidden, model.item_vectors(), histories, k)  # type: ignore[attr-defined]
-    return {"real-valued": RetrievalScores(*list_metrics(real, targets))}
+    return {"real-valued": RetrievalScores.of(real, targets, rare)}

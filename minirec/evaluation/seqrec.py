@@ -17,6 +17,22 @@ from minirec.data.sequences import LeaveOneOut, left_pad
 from minirec.evaluation.metrics import hit_rate_at_k, mrr, ndcg_at_k, rank_of_target, sample_negatives
 from minirec.models.sequential import SequentialRecommender
 
+RARE_TARGET_COUNT = 5  # a test item bought at most this often in training is a "rare target"
+
+
+def training_counts(split: LeaveOneOut) -> np.ndarray:
+    """How often each item id was bought in the training sequences (index 0 = padding, 0)."""
+    counts = np.zeros(split.num_items + 1, np.int64)
+    for sequence in split.train.values():
+        np.add.at(counts, sequence, 1)
+    return counts
+
+
+def rare_targets(split: LeaveOneOut, users: np.ndarray, at_most: int = RARE_TARGET_COUNT) -> np.ndarray:
+    """Mask over ``users``: is their test item bought at most ``at_most`` times in training?"""
+    counts = training_counts(split)
+    return np.array([counts[split.test[int(u)]] <= at_most for u in users], bool)
+
 
 @dataclass(frozen=True)
 class SeqScores:

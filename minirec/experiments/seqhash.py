@@ -41,6 +41,7 @@ from minirec.models.sequential import MODEL_KINDS, SequentialRecommender, build_
 from minirec.train.seqrec import SeqTrainConfig, train_seqrec
 
 BASES = MODEL_KINDS
+MODALITIES = ("image", "text", "category")  # the item features of the sample (shopping_features)
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,16 @@ class SeqHashExperiment(ExperimentConfig):
     aux_weight: float = field(
         default=0.5, metadata=option("multitask weight per modality (models with auxiliary heads)", minimum=0)
     )
+    without: str = field(
+        default="none",
+        metadata=option(
+            "leave one modality out of the item features (an ablation)",
+            choices=("none", *MODALITIES),
+        ),
+    )
     epochs: int = field(default=20, metadata=option("training epochs", minimum=1))
-    lr: float = field(default=2e-3, metadata=option("Adam learning rate", above=0))
+    batch_size: int = field(default=256, metadata=option("training windows per batch", minimum=1))
+    lr: float = field(default=5e-3, metadata=option("Adam learning rate", above=0))
     dim: int = field(default=64, metadata=option("model width d", minimum=1))
     max_length: int = field(default=12, metadata=option("items of history the model sees, L", minimum=1))
 
@@ -89,11 +98,12 @@ class SequenceData:
 def build_model(
     experiment: SeqHashExperiment, num_items: int, features: dict[str, np.ndarray] | None
 ) -> SequentialRecommender:
-    """The base model, wrapped with hashing heads unless ``bits == 0``."""
+    """The base model (without the ``without`` modality), wrapped with hashing heads unless ``bits == 0``."""
+    kept = {m: table for m, table in (features or {}).items() if m != experiment.without}
     base = build_seqrec(
         experiment.base,
         num_items,
-        features if experiment.base != "sasrec" else None,
+        kept if experiment.base != "sasrec" else None,
         fusion=experiment.fusion,
         max_length=experiment.max_length,
         dim=experiment.dim,
@@ -112,7 +122,11 @@ def train_model(
 ) -> History:
     """Full-softmax training; a hashed model's beta follows the schedule, as FHN's does."""
     config = SeqTrainConfig(
-        epochs=experiment.epochs, lr=experiment.lr, loss="ce", aux_weight=experiment.aux_weight
+        epochs=experiment.epochs,
+        batch_size=experiment.batch_size,
+        lr=experiment.lr,
+        loss="ce",
+        aux_weight=experiment.aux_weight,
     )
     hooks = [BetaSchedule(experiment.gamma)] if isinstance(model, HashedSeqRec) else []
     return train_seqrec(
@@ -146,7 +160,11 @@ def experiment_metrics(
     """Flat metrics of one run, as saved in its JSON record."""
     metrics: dict[str, float] = {}
     for kind, scores in results.items():
-        metrics |= {f"{kind} HR@10": scores.hr, f"{kind} NDCG@10": scores.ndcg}
+        metrics |= {
+            f"{kind} HR@10": scores.hr,
+            f"{kind} NDCG@10": scores.ndcg,
+            f"{kind} rare-target HR@10": scores.rare_hr,
+        }
     metrics["bytes per item"] = experiment.bits / 8 if experiment.bits else 4 * experiment.dim
     return metrics
 
@@ -170,6 +188,12 @@ def check(experiment: SeqHashExperiment, data: SequenceData) -> None:
         raise ConfigError(
             "base", experiment.base, "sasrec: these data have no item features (attribute file)"
         )
+    if experiment.without != "none" and experiment.without not in data.features:
+        raise ConfigError(
+            "without", experiment.without, f"one of the data's modalities {sorted(data.features)}"
+        )
+    if experiment.without != "none" and experiment.base != "sasrec" and len(data.features) < 2:
+        raise ConfigError("without", experiment.without, "none: it is the data's only modality")
 
 
 def run(experiment: SeqHashExperiment, data: SequenceData, device: torch.device) -> dict[str, float]:
@@ -180,12 +204,15 @@ def run(experiment: SeqHashExperiment, data: SequenceData, device: torch.device)
 def report(experiment: SeqHashExperiment, data: SequenceData, metrics: dict[str, float]) -> str:
     lines = [
         f"sequential model with {experiment.bits or 'no'}-bit codes ({describe(experiment)})",
-        f"{'retrieval':12s} {'HR@10':>7s} {'NDCG@10':>8s}   test item of all {len(data.split.train)} "
-        "users, history removed",
+        f"{'retrieval':12s} {'HR@10':>7s} {'NDCG@10':>8s} {'rare HR@10':>10s}   test item of all "
+        f"{len(data.split.train)} users, history removed",
     ]
     for kind in ("real-valued", "binary"):
         if f"{kind} HR@10" in metrics:
-            lines.append(f"{kind:12s} {metrics[f'{kind} HR@10']:7.3f} {metrics[f'{kind} NDCG@10']:8.3f}")
+            lines.append(
+                f"{kind:12s} {metrics[f'{kind} HR@10']:7.3f} {metrics[f'{kind} NDCG@10']:8.3f} "
+                f"{metrics[f'{kind} rare-target HR@10']:10.3f}"
+            )
     return "\n".join(lines)
 
 

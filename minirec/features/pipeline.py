@@ -3,13 +3,17 @@
 ``fashion_features(data)`` returns ``features[modality][category]`` arrays (one row per item)
 for the modalities ``visual``, ``text`` and ``category``:
 
-- visual: a pretrained torchvision backbone when ``image_weights`` is given, else the
-  penultimate layer of a :class:`~minirec.features.image.SmallCNN` trained on the item pictures
-  to predict shape, colour and pattern;
-- text: a local ``transformers`` model when ``text_model`` is given, else a tiny BERT trained on
-  the descriptions (saved with ``save_pretrained`` and loaded back through the real path);
+- visual: a pretrained torchvision backbone when ``image_weights`` is given, else the pooled
+  output of a :class:`~minirec.features.image.SmallCNN` pretrained on the item pictures alone,
+  self-supervised (contrastive, SimCLR-style);
+- text: a local ``transformers`` model when ``text_model`` is given, else a tiny BERT pretrained
+  on the descriptions by masked-language modelling (saved with ``save_pretrained`` and loaded
+  back through the real path);
 - category: multi-hot ``category``, ``style``, ``colour`` and ``pattern`` attributes, when the
   data carry item attributes (``items_*.jsonl``; the real Polyvore-U release does not).
+
+No encoder here sees an item attribute: the hidden attributes of the samples define their ground
+truth, so they serve only as probe targets (:mod:`minirec.features.probe`, notebook 01).
 """
 
 from __future__ import annotations
@@ -28,13 +32,12 @@ from minirec.features.image import (
     extract_features,
     imagenet_preprocess,
     torchvision_backbone,
-    train_attribute_cnn,
+    train_contrastive_cnn,
 )
 from minirec.features.text import encode_texts, load_text_encoder, train_text_encoder
 
-FEATURES_VERSION = 2  # bump when the feature code changes, so stale cache entries are not reused
+FEATURES_VERSION = 3  # bump when the feature code changes, so stale cache entries are not reused
 ENCODER_SEED = 0  # the offline encoders' own seed: a cache entry depends on its key alone
-ATTRIBUTE_TARGETS = ("shape", "colour", "pattern")  # what the offline encoders learn to predict
 MULTI_HOT_KEYS = ("category", "style", "colour", "pattern")
 
 
@@ -44,24 +47,13 @@ def item_images(data: PolyvoreU) -> torch.Tensor:
 
 
 def item_records(data: PolyvoreU) -> list[dict]:
+    """Every item's record (``text``, ``attributes``), categories in order, from ``items_*.jsonl``."""
     if set(data.items) != set(CATEGORIES):
         raise ValueError(
-            f"{data.root}: the offline encoders need items_<category>.jsonl with attributes "
-            "(the sample has them); pass image_weights / text_model for data without them"
+            f"{data.root}: the offline text encoder needs items_<category>.jsonl with the item texts "
+            "(the sample has them); pass text_model for data without them"
         )
     return [r for c in CATEGORIES for r in data.items[c]]
-
-
-def attribute_labels(
-    records: list[dict], keys: tuple[str, ...] = ATTRIBUTE_TARGETS
-) -> dict[str, torch.Tensor]:
-    """Integer class labels per attribute (classes sorted by name)."""
-    return {
-        k: torch.tensor(
-            [sorted({r["attributes"][k] for r in records}).index(r["attributes"][k]) for r in records]
-        )
-        for k in keys
-    }
 
 
 def split_by_category(rows: np.ndarray, data: PolyvoreU) -> dict[str, np.ndarray]:
@@ -83,8 +75,8 @@ def compute_visual(
     if image_weights is not None:
         backbone, _ = torchvision_backbone(image_backbone or "vgg16", image_weights)
         return extract_features(backbone, imagenet_preprocess(images), batch_size=32, device=device).numpy()
-    model, _ = train_attribute_cnn(images, attribute_labels(item_records(data)), device=device)
-    return extract_features(model.features, images, device=device).numpy()
+    encoder, _ = train_contrastive_cnn(images, device=device)
+    return extract_features(encoder, images, device=device).numpy()
 
 
 def compute_text(
@@ -94,7 +86,7 @@ def compute_text(
     texts = [r["text"] for r in records]
     if text_model is None:
         text_model = cache.root / "text-encoder"
-        train_text_encoder(texts, attribute_labels(records), save_to=text_model, device=device)
+        train_text_encoder(texts, save_to=text_model, device=device)
     tokenizer, model = load_text_encoder(text_model, device=device)
     return encode_texts(tokenizer, model, texts, device=device).numpy()
 
@@ -114,7 +106,7 @@ def environment_key(device: torch.device | str) -> dict:
     """What trained features depend on besides the data: code version, torch, device, CPU threads.
 
     Training on the CPU is deterministic for a given number of threads, but a different thread
-    count sums in a different order and 25 epochs amplify the difference, so it is part of the key.
+    count sums in a different order and the epochs amplify the difference, so it is part of the key.
     """
     return {
         "version": FEATURES_VERSION,
@@ -160,21 +152,12 @@ def shopping_features(
 ) -> dict[str, np.ndarray]:
     """``{image, text, category}``: ``(num_items + 1, F)`` tables for the shopping sample (row 0 = padding).
 
-    Image and text encoders are trained offline (as for the outfits) to predict each product's
-    category leaf and brand; categories are the multi-hot ``item2attributes``.
+    Image and text encoders are pretrained offline as for the outfits, on the product pictures
+    and titles alone (contrastive and masked-language modelling); categories are the multi-hot
+    ``item2attributes``. Nothing here reads the hidden truth.
     """
     cache = cache or FeatureCache()
     items = range(1, sample.num_items + 1)
-    records = [
-        {
-            "attributes": {
-                "leaf": sample.categories(i)[0],
-                "brand": sample.meta[sample.item_names[i - 1]].brand,
-            }
-        }
-        for i in items
-    ]
-    labels = attribute_labels(records, ("leaf", "brand"))
     files = [sample.root / "meta.jsonl", sample.root / "item_list.txt"]
     pictures = [sample.root / sample.meta[name].image_url for name in sample.item_names]
     key = {"data": fingerprint_files(files + pictures)} | environment_key(device)
@@ -183,13 +166,13 @@ def shopping_features(
         images = torch.stack(
             [torch.from_numpy(sample.image(i)).permute(2, 0, 1).float() / 255 for i in items]
         )
-        model, _ = train_attribute_cnn(images, labels, device=device)
-        return {"rows": extract_features(model.features, images, device=device).numpy()}
+        encoder, _ = train_contrastive_cnn(images, device=device)
+        return {"rows": extract_features(encoder, images, device=device).numpy()}
 
     def text_rows() -> dict[str, np.ndarray]:
         titles = [sample.title(i) for i in items]
         folder = cache.root / "shopping-text-encoder"
-        train_text_encoder(titles, labels, save_to=folder, device=device)
+        train_text_encoder(titles, save_to=folder, device=device)
         tokenizer, model = load_text_encoder(folder, device=device)
         return {"rows": encode_texts(tokenizer, model, titles, device=device).numpy()}
 
