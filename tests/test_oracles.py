@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from minirec.data import fashion_world as fw
+from minirec.data.draw import BACKGROUND
 from minirec.data.samples import (
     fashion_oracle,
     load_fashion,
     load_shopping,
     shopping_truth,
 )
-from minirec.data.draw import BACKGROUND
 from minirec.data.shopping_world import (
     INGREDIENT_BOOST,
     INGREDIENT_NAMES,
