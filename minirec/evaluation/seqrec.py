@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from minirec.data.sequences import LeaveOneOut, left_pad
+from minirec.evaluation.baselines import most_popular_scores
 from minirec.evaluation.metrics import hit_rate_at_k, mrr, ndcg_at_k, rank_of_target, sample_negatives
 from minirec.models.sequential import SequentialRecommender
 
@@ -22,10 +23,7 @@ RARE_TARGET_COUNT = 5  # a test item bought at most this often in training is a 
 
 def training_counts(split: LeaveOneOut) -> np.ndarray:
     """How often each item id was bought in the training sequences (index 0 = padding, 0)."""
-    counts = np.zeros(split.num_items + 1, np.int64)
-    for sequence in split.train.values():
-        np.add.at(counts, sequence, 1)
-    return counts
+    return most_popular_scores(split.train, split.num_items).astype(np.int64)
 
 
 def rare_targets(split: LeaveOneOut, users: np.ndarray, at_most: int = RARE_TARGET_COUNT) -> np.ndarray:
