@@ -117,7 +117,7 @@ def test_training_lowers_the_loss():
         model,
         positives,
         {c: 5 for c in SLOTS},
-        FHNTrainConfig(epochs=8, batch_size=16, lr=1e-2),
+        FHNTrainConfig(epochs=8, batch_size=16, lr=1e-2, gamma=7.0),
         show_progress=False,
     )
     assert history["bpr"][-1] < 0.8 * history["bpr"][0]

@@ -320,7 +320,7 @@ def test_torch_datasets_over_the_sample():
     assert item == 5 and image.shape == (3, 48, 48) and 0.0 <= image.min() and image.max() <= 1.0
     pairs = OutfitPairs(data.tuples["train"]["posi"], data.tuples["train"]["nega"])
     user, positive, negative = pairs[0]
-    assert len(pairs) == 3000 and positive.shape == negative.shape == (3,)
+    assert len(pairs) == 6000 and positive.shape == negative.shape == (3,)
     assert user.item() == data.tuples["train"]["posi"][0, 0]
     with pytest.raises(ValueError, match="row-aligned"):
         OutfitPairs(data.tuples["train"]["posi"], data.tuples["val"]["nega"])

@@ -1,18 +1,15 @@
-"""The hidden ground truth: hand-checked scores and clearly measurable planted effects."""
+"""The shopping world's hidden truth: hand-checked scores and clearly measurable planted effects.
+
+The fashion world's tests are in ``test_fashion_world.py``.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from minirec.data import fashion_world as fw
 from minirec.data.draw import BACKGROUND
-from minirec.data.samples import (
-    fashion_oracle,
-    load_fashion,
-    load_shopping,
-    shopping_truth,
-)
+from minirec.data.samples import load_shopping, shopping_truth
 from minirec.data.shopping_world import (
     INGREDIENT_BOOST,
     INGREDIENT_NAMES,
@@ -26,50 +23,8 @@ from minirec.data.shopping_world import (
     oracle_next_item_probabilities,
     transition_matrix,
 )
-from minirec.evaluation.baselines import (
-    item_counts,
-    most_popular_scores,
-    outfit_popularity_scores,
-    shopping_oracle_ranks,
-)
-from minirec.evaluation.metrics import hit_rate_at_k, mean_user_auc, rank_of_target
-
-
-def item(category, style, colour, pattern):
-    return fw.Item(
-        fw.CATEGORIES.index(category),
-        fw.STYLES.index(style),
-        fw.COLOURS.index(colour),
-        fw.PATTERNS.index(pattern),
-    )
-
-
-def test_fashion_oracle_scores_a_hand_made_outfit():
-    top = item("top", "formal", "navy", "striped")
-    bottom = item("bottom", "formal", "red", "solid")
-    shoe = item("shoe", "boho", "pink", "dotted")
-    # pairs: top-bottom 2 (style) + 1 (neutral+bright) = 3; top-shoe -1 + 1 - 2 (patterns) = -2;
-    # bottom-shoe -1 (style) - 2 (two brights) = -3  -> compatibility -2
-    taste = fw.UserTaste(style_points=(0, 3, 0, 1), colour_points=(0, 0, 0, 2, 0, 0, 0, -2))
-    # preference: top 3 + 2, bottom 3 + 0, shoe 1 - 2  -> 7
-    oracle = fw.FashionOracle({"top": [top], "bottom": [bottom], "shoe": [shoe]}, [taste])
-    assert oracle.compatibility_points(np.array([[0, 0, 0, 0]])).tolist() == [-2]
-    assert oracle.score(np.array([[0, 0, 0, 0]])).tolist() == [5]
-
-
-def test_fashion_planted_effects_are_clearly_measurable():
-    data = load_fashion()
-    oracle = fashion_oracle(data)
-    counts = item_counts(data.tuples["train"]["posi"], data.num_items)
-    test = data.tuples["test"]
-    pos = test["posi"]
-    for kind, margin in (("nega", 0.25), ("nega_hard", 0.2)):
-        neg = test[kind]
-        oracle_auc = mean_user_auc(pos[:, 0], oracle.score(pos), neg[:, 0], oracle.score(neg))
-        popularity_auc = mean_user_auc(
-            pos[:, 0], outfit_popularity_scores(counts, pos), neg[:, 0], outfit_popularity_scores(counts, neg)
-        )
-        assert oracle_auc > popularity_auc + margin, (kind, oracle_auc, popularity_auc)
+from minirec.evaluation.baselines import most_popular_scores, shopping_oracle_ranks
+from minirec.evaluation.metrics import hit_rate_at_k, rank_of_target
 
 
 def test_shopping_oracle_is_a_distribution_that_skips_history():

@@ -11,10 +11,34 @@ A user ``u`` likes an outfit ``O = (top, bottom, shoe)`` with probability propor
 
 This has exactly the structure Fashion Hash Net assumes: a user-item term plus an item-item
 term, so the model family can represent the truth and the remaining gap is learnability.
+
+**Tastes** (user-item). Every user ranks the 4 styles (points ``STYLE_GRADES``: +3 for the
+favourite, +1, -1, -3 for the most disliked) and the 8 colours (``COLOUR_GRADES``: +3, +2, +1
+for three liked colours, 0, 0, -1, -2, -3 for the rest), each order drawn at random.
+
+**Compatibility** (item-item), the points of a pair of items worn together, is the sum of four
+small tables that a stylist would recognise:
+
+- *style* (``STYLE_PAIR_POINTS``): the same style +4; casual goes with everything, best with
+  sporty (+2); formal and sporty clash hardest (-4), then sporty and boho (-3), formal and boho (-2);
+- *colour* (``COLOUR_PAIR_POINTS``): a neutral with a bright +2; two brights of one family
+  (red/pink, yellow/green, or the same colour) +2, of different families -3; black with white
+  +2, black with navy -2;
+- *pattern* (``PATTERN_PAIR_POINTS``): plain goes with everything; the same pattern twice -2,
+  two different patterns -3;
+- *palette* (``PALETTE_POINTS``, each style's taste in its partner's colour, applied both
+  ways): casual likes white, grey and navy partners; formal neutral ones and not brights;
+  sporty red, yellow and green but not grey or navy; boho yellow, green and pink but not black.
+
+Every rule reads an attribute that the item's picture shows (silhouette = style, colour,
+pattern) and its description names, so a feature extractor that sees the pictures or reads the
+texts can recover the truth without ever being given the attributes.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +47,8 @@ CATEGORIES: tuple[str, ...] = ("top", "bottom", "shoe")
 STYLES: tuple[str, ...] = ("casual", "formal", "sporty", "boho")
 COLOURS: tuple[str, ...] = ("black", "white", "grey", "navy", "red", "yellow", "green", "pink")
 NEUTRAL_COLOURS: frozenset[str] = frozenset({"black", "white", "grey", "navy"})
+#: Brights of one family go together; brights of different families clash.
+COLOUR_FAMILIES: tuple[frozenset[str], ...] = (frozenset({"red", "pink"}), frozenset({"yellow", "green"}))
 PATTERNS: tuple[str, ...] = ("solid", "striped", "dotted", "checked")
 
 #: One silhouette per (category, style): the picture shows the style.
@@ -32,13 +58,64 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "shoe": ("sneakers", "heels", "running shoes", "boots"),
 }
 
-# Compatibility points for one pair of items (see pair_compatibility).
-SAME_STYLE_POINTS = 2
-CLASHING_STYLE_POINTS = -1
-TONAL_COLOUR_POINTS = 1
-NEUTRAL_WITH_BRIGHT_POINTS = 1
-CLASHING_BRIGHTS_POINTS = -2
-CLASHING_PATTERNS_POINTS = -2
+#: A user's points for the styles and the colours, in the user's own (random) order.
+STYLE_GRADES: tuple[int, ...] = (3, 1, -1, -3)
+COLOUR_GRADES: tuple[int, ...] = (3, 2, 1, 0, 0, -1, -2, -3)
+
+#: Points for a pair of styles worn together (symmetric), rows and columns in STYLES order.
+STYLE_PAIR_POINTS: tuple[tuple[int, ...], ...] = (
+    # casual formal sporty boho
+    (4, 0, 2, 0),  # casual
+    (0, 4, -4, -2),  # formal
+    (2, -4, 4, -3),  # sporty
+    (0, -2, -3, 4),  # boho
+)
+NEUTRAL_WITH_BRIGHT_POINTS = 2
+SAME_FAMILY_BRIGHTS_POINTS = 2
+CLASHING_BRIGHTS_POINTS = -3
+BLACK_WITH_WHITE_POINTS = 2
+BLACK_WITH_NAVY_POINTS = -2
+SAME_PATTERN_POINTS = -2
+CLASHING_PATTERNS_POINTS = -3
+#: ``PALETTE_POINTS[style][colour]``: what an item of ``style`` adds for a partner of ``colour``.
+PALETTE_POINTS: tuple[tuple[int, ...], ...] = (
+    # black white grey navy red yellow green pink
+    (0, 2, 2, 2, 0, 0, 0, 0),  # casual: denim basics
+    (2, 2, 2, 2, -2, -2, -2, -2),  # formal: neutrals only
+    (0, 0, -2, -2, 2, 2, 2, 0),  # sporty: bold brights
+    (-2, 0, 0, 0, 0, 2, 2, 2),  # boho: warm, never black
+)
+
+
+def colour_pair_points(colour_a: str, colour_b: str) -> int:
+    """Points for two colours worn together (symmetric)."""
+    neutral_a, neutral_b = colour_a in NEUTRAL_COLOURS, colour_b in NEUTRAL_COLOURS
+    if neutral_a != neutral_b:
+        return NEUTRAL_WITH_BRIGHT_POINTS
+    if not neutral_a:  # two brights
+        same_family = any({colour_a, colour_b} <= family for family in COLOUR_FAMILIES)
+        return SAME_FAMILY_BRIGHTS_POINTS if same_family else CLASHING_BRIGHTS_POINTS
+    pair = {colour_a, colour_b}
+    if pair == {"black", "white"}:
+        return BLACK_WITH_WHITE_POINTS
+    if pair == {"black", "navy"}:
+        return BLACK_WITH_NAVY_POINTS
+    return 0
+
+
+def pattern_pair_points(pattern_a: str, pattern_b: str) -> int:
+    """Points for two patterns worn together (symmetric): only two patterned items interact."""
+    if "solid" in (pattern_a, pattern_b):
+        return 0
+    return SAME_PATTERN_POINTS if pattern_a == pattern_b else CLASHING_PATTERNS_POINTS
+
+
+COLOUR_PAIR_POINTS: tuple[tuple[int, ...], ...] = tuple(
+    tuple(colour_pair_points(a, b) for b in COLOURS) for a in COLOURS
+)
+PATTERN_PAIR_POINTS: tuple[tuple[int, ...], ...] = tuple(
+    tuple(pattern_pair_points(a, b) for b in PATTERNS) for a in PATTERNS
+)
 
 
 @dataclass(frozen=True)
@@ -73,26 +150,36 @@ class UserTaste:
 
 
 def pair_compatibility(a: Item, b: Item) -> int:
-    """Points for wearing items ``a`` and ``b`` together (symmetric)."""
-    points = 0
-    if a.style == b.style:
-        points += SAME_STYLE_POINTS
-    elif STYLES[a.style] != "casual" and STYLES[b.style] != "casual":
-        points += CLASHING_STYLE_POINTS  # casual goes with anything; other styles clash
-    colour_a, colour_b = COLOURS[a.colour], COLOURS[b.colour]
-    neutral_a, neutral_b = colour_a in NEUTRAL_COLOURS, colour_b in NEUTRAL_COLOURS
-    if not neutral_a and not neutral_b:
-        points += TONAL_COLOUR_POINTS if colour_a == colour_b else CLASHING_BRIGHTS_POINTS
-    elif neutral_a != neutral_b:
-        points += NEUTRAL_WITH_BRIGHT_POINTS
-    if PATTERNS[a.pattern] != "solid" and PATTERNS[b.pattern] != "solid":
-        points += CLASHING_PATTERNS_POINTS
-    return points
+    """Points for wearing items ``a`` and ``b`` together (symmetric): the four tables summed."""
+    return (
+        STYLE_PAIR_POINTS[a.style][b.style]
+        + COLOUR_PAIR_POINTS[a.colour][b.colour]
+        + PATTERN_PAIR_POINTS[a.pattern][b.pattern]
+        + PALETTE_POINTS[a.style][b.colour]
+        + PALETTE_POINTS[b.style][a.colour]
+    )
 
 
 def preference(taste: UserTaste, item: Item) -> int:
     """Points a user gives a single item."""
     return taste.style_points[item.style] + taste.colour_points[item.colour]
+
+
+def item_kinds() -> int:
+    """How many kinds of item the rules tell apart in one category: style x colour x pattern (128)."""
+    return len(STYLES) * len(COLOURS) * len(PATTERNS)
+
+
+def distinct_tastes() -> int:
+    """How many different tastes the grades allow: orders of the styles times orders of the colours.
+
+    Equal grades (the two colours at 0) make some orders the same taste, hence the division.
+    """
+
+    def orders(grades: tuple[int, ...]) -> int:
+        return math.factorial(len(grades)) // math.prod(math.factorial(k) for k in Counter(grades).values())
+
+    return orders(STYLE_GRADES) * orders(COLOUR_GRADES)
 
 
 class FashionOracle:
@@ -116,6 +203,16 @@ class FashionOracle:
             for b in CATEGORIES[i + 1 :]
         }
 
+    def preference_table(self, category: str) -> np.ndarray:
+        """Points of every user for every item of ``category``: ``(users, items)``."""
+        return self._preference[category].copy()
+
+    def pair_table(self, category_a: str, category_b: str) -> np.ndarray:
+        """Compatibility points of every item of ``category_a`` with every item of ``category_b``."""
+        if (category_a, category_b) in self._pairs:
+            return self._pairs[(category_a, category_b)].copy()
+        return self._pairs[(category_b, category_a)].T.copy()
+
     def preference_points(self, tuples: np.ndarray) -> np.ndarray:
         """User-item points of each row ``(user, top, bottom, shoe)``."""
         users = tuples[:, 0]
@@ -132,3 +229,23 @@ class FashionOracle:
         if tuples.ndim != 2 or tuples.shape[1] != 4:
             raise ValueError(f"expected an (n, 4) array of user,top,bottom,shoe; got {tuples.shape}")
         return self.preference_points(tuples) + self.compatibility_points(tuples)
+
+
+def truth_ranks(oracle: FashionOracle, category: str) -> dict[str, int]:
+    """How many independent numbers per item of ``category`` the truth is made of.
+
+    ``preference``: the rank of the users x items table, each user's row centred (a constant per
+    user changes no ranking); ``compatibility``: the rank of the item's rows in its two pair
+    tables side by side; ``joint``: both together, what one item code must hold. A real-valued
+    code with fewer dimensions than ``joint`` cannot reproduce the truth exactly.
+    """
+    user_item = oracle.preference_table(category).astype(float)
+    user_item -= user_item.mean(axis=1, keepdims=True)
+    partners = [c for c in CATEGORIES if c != category]
+    pairs = np.concatenate([oracle.pair_table(category, c) for c in partners], axis=1).astype(float)
+    joint = np.concatenate([user_item.T, pairs], axis=1)
+    return {
+        "preference": int(np.linalg.matrix_rank(user_item)),
+        "compatibility": int(np.linalg.matrix_rank(pairs)),
+        "joint": int(np.linalg.matrix_rank(joint)),
+    }

@@ -1,10 +1,11 @@
 """``python -m minirec.experiments.fhn``: the notebook-04 experiment from the command line.
 
 Trains one Fashion Hash Net variant on the sample outfits (or a Polyvore-U folder) and prints
-the metrics table of notebook 04: random, popularity and (when the data carry a hidden truth) the
-oracle ceiling, then the variant with real-valued and with binary codes. Examples::
+the metrics table of notebook 04: random, popularity, the best heuristic (history + co-worn) and
+(when the data carry a hidden truth) the oracle ceiling, then the variant with real-valued and with
+binary codes; with several seeds, the mean ± std of every metric. Examples::
 
-    python -m minirec.experiments.fhn                               # the notebook's main model
+    python -m minirec.experiments.fhn --seeds 0,1,2                 # the notebook's main model
     python -m minirec.experiments.fhn --dim 16 --terms preference   # one ablation
     python -m minirec.experiments.fhn --relaxation ste --seeds 0,1,2 --save build/runs/ste.json
 
@@ -75,11 +76,30 @@ class FHNExperiment(ExperimentConfig):
             "tanh(beta h) with growing beta, or the straight-through estimator", choices=RELAXATIONS
         ),
     )
-    epochs: int = field(default=15, metadata=option("training epochs", minimum=1))
-    gamma: float = field(default=7.0, metadata=option("beta schedule sqrt(1 + gamma * epoch)", minimum=0))
+    epochs: int = field(default=6, metadata=option("training epochs", minimum=1))
+    gamma: float = field(
+        default=19.8,
+        metadata=option("beta schedule sqrt(1 + gamma * epoch); 19.8: beta 1 to 10 in 6 epochs", minimum=0),
+    )
     vse_weight: float = field(
         default=0.1, metadata=option("weight of the visual-semantic consistency loss", minimum=0)
     )
+
+
+def standardise(features: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, np.ndarray]]:
+    """Each feature column scaled to mean 0 and std 1 over all items of all categories (float32).
+
+    The hashing modules start from tiny weights (``N(0, 0.01^2)``); a column with a large common
+    offset (the self-supervised image features are all positive) would dominate their first layer.
+    A constant column is only centred.
+    """
+    out = {}
+    for modality, tables in features.items():
+        rows = np.concatenate([np.asarray(t, np.float64) for t in tables.values()])
+        mean, std = rows.mean(axis=0), rows.std(axis=0)
+        std[std == 0] = 1.0
+        out[modality] = {c: ((np.asarray(t) - mean) / std).astype(np.float32) for c, t in tables.items()}
+    return out
 
 
 def run_fhn_experiment(
@@ -89,8 +109,12 @@ def run_fhn_experiment(
     device: torch.device | str = "cpu",
     show_progress: bool = False,
 ) -> tuple[FashionHashNet, dict[str, FHNScores]]:
-    """Seed, build, train and evaluate one model; returns it and its real-valued and binary test scores."""
+    """Seed, build, train and evaluate one model; returns it and its real-valued and binary test scores.
+
+    The features of the chosen modalities are standardised first (:func:`standardise`).
+    """
     set_seed(experiment.seed)
+    features = standardise({m: features[m] for m in experiment.modalities})
     config = FHNConfig(
         num_users=data.num_users,
         slots=data.slots,
