@@ -135,6 +135,12 @@ def test_the_experiment_command_saves_runs_that_compare(tmp_path, capsys):
         (["--lr", "0"], "argument --lr: got 0.0, expected a number > 0"),
         (["--base", "gru"], "argument --base: got 'gru', expected one of sasrec, sasrec+features, fusion"),
         (["--seeds", "1,1"], "argument --seeds: expected distinct non-negative seeds"),
+        (["--content-expert", "0.5"], "argument --content-expert: got 0.5, expected 0 unless --bits 0"),
+        (["--bits", "0", "--base", "sasrec", "--content-expert", "0.5"], "--content-expert: got 0.5"),
+        (
+            ["--bits", "0", "--content-expert", "1"],
+            "--content-expert: got 1.0, expected a mixture weight below 1",
+        ),
         (["--save", "runs/x.txt"], "argument --save: got 'runs/x.txt', expected a file name ending in .json"),
     ],
 )

@@ -166,3 +166,60 @@ def test_training_lowers_the_loss_for_each_kind():
         assert history["next item"][-1] < 0.8 * history["next item"][0], kind
         if kind == "fusion":
             assert "category" in history
+
+
+def content_expert_model(alpha: float = 0.25) -> SASRec:
+    torch.manual_seed(0)
+    return SASRec(SASRecConfig(num_items=NUM_ITEMS, max_length=8, dim=16, content_expert=alpha), features())
+
+
+def test_content_vectors_are_the_feature_part_of_the_item_vectors():
+    model = content_expert_model()
+    table = features()
+    projections = model.feature_projections
+    by_hand = sum(torch.as_tensor(table[m]) @ projections[m].weight.T + projections[m].bias for m in table)
+    by_hand[0] = 0
+    assert torch.allclose(model.content_vectors(), by_hand, atol=1e-6)
+    ids_and_content = model.item_embedding.weight + model.content_vectors()
+    assert torch.allclose(model.item_vectors(), ids_and_content, atol=1e-6)
+    plain = SASRec(SASRecConfig(num_items=NUM_ITEMS, max_length=8, dim=16))
+    assert not plain.content_vectors().any() and list(plain.expert_logits(torch.ones(2, 16))) == ["item"]
+
+
+def test_content_expert_scores_are_the_log_of_the_mixture_of_two_softmaxes():
+    alpha = 0.25
+    model = content_expert_model(alpha).eval()
+    hidden = torch.randn(3, 16)
+    item = torch.softmax(hidden @ model.item_vectors()[1:].T, -1)
+    content = torch.softmax(hidden @ model.content_vectors()[1:].T, -1)
+    scores = model.score_all(hidden)
+    assert torch.isinf(scores[:, 0]).all() and (scores[:, 0] < 0).all()  # padding is never predicted
+    assert torch.allclose(scores[:, 1:].exp(), (1 - alpha) * item + alpha * content, atol=1e-6)
+    assert torch.allclose(scores[:, 1:].exp().sum(-1), torch.ones(3), atol=1e-5)
+    items = torch.tensor([[1, 5], [2, 30], [7, 7]])
+    per_position = hidden.unsqueeze(1).expand(3, 2, 16)
+    assert torch.allclose(model.score_items(per_position, items), scores.gather(1, items))
+
+
+def test_content_expert_is_trained_on_its_own_cross_entropy():
+    model = content_expert_model()
+    hidden, targets = torch.randn(2, 4, 16), torch.tensor([[0, 3, 4, 5], [1, 2, 0, 9]])
+    valid = targets != 0
+    by_hand = 0
+    for vectors in (model.item_vectors(), model.content_vectors()):
+        logits = hidden[valid] @ vectors.T
+        logits[:, 0] = float("-inf")
+        by_hand = by_hand + F.cross_entropy(logits, targets[valid])
+    assert torch.allclose(next_item_loss(model, hidden, targets, None, "ce"), by_hand)
+
+
+def test_content_expert_refuses_what_it_cannot_be():
+    with pytest.raises(ValueError, match="must be in \\[0, 1\\), got 1.0"):
+        SASRecConfig(num_items=NUM_ITEMS, content_expert=1.0)
+    with pytest.raises(ValueError, match="needs item features"):
+        SASRec(SASRecConfig(num_items=NUM_ITEMS, dim=16, content_expert=0.5))
+    with pytest.raises(ValueError, match="content_expert=0"):
+        HashedSeqRec(content_expert_model(), bits=8)
+    with pytest.raises(ValueError, match="loss='ce'"):
+        bce = SeqTrainConfig(epochs=1, loss="bce")
+        train_seqrec(content_expert_model(), {1: [1, 2, 3]}, bce, show_progress=False)

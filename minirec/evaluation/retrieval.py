@@ -40,7 +40,12 @@ def float_top_k(
     user_vectors: torch.Tensor, item_vectors: torch.Tensor, histories: list[list[int]], k: int = 10
 ) -> np.ndarray:
     """Top-``k`` item ids by ``user_vectors @ item_vectors.T`` (rows of ``item_vectors`` = item ids)."""
-    scores = (user_vectors @ item_vectors.T).detach().cpu().clone()
+    return top_k_unseen(user_vectors @ item_vectors.T, histories, k)
+
+
+def top_k_unseen(scores: torch.Tensor, histories: list[list[int]], k: int = 10) -> np.ndarray:
+    """Top-``k`` item ids of each row of ``scores`` ``(users, num_items + 1)``, history and id 0 left out."""
+    scores = scores.detach().cpu().clone()
     scores[:, 0] = float("-inf")
     for row, history in enumerate(histories):
         scores[row, history] = float("-inf")
@@ -108,5 +113,5 @@ def evaluate_retrieval(
             "real-valued": RetrievalScores.of(real, targets, rare),
             "binary": RetrievalScores.of(binary, targets, rare),
         }
-    real = float_top_k(hidden, model.item_vectors(), histories, k)  # type: ignore[attr-defined]
+    real = top_k_unseen(model.score_all(hidden), histories, k)
     return {"real-valued": RetrievalScores.of(real, targets, rare)}

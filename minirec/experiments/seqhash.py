@@ -66,12 +66,19 @@ class SeqHashExperiment(ExperimentConfig):
         ),
     )
     gamma: float = field(
-        default=5.0,
-        metadata=option("beta schedule sqrt(1 + gamma * epoch): 20 epochs end at beta 9.8", minimum=0),
+        default=6.25,
+        metadata=option("beta schedule sqrt(1 + gamma * epoch): 16 epochs end at beta 9.7", minimum=0),
     )
     score_scale: float = field(default=10.0, metadata=option("s in s / D * b_u^T b_i", above=0))
     aux_weight: float = field(
         default=0.5, metadata=option("multitask weight per modality (models with auxiliary heads)", minimum=0)
+    )
+    content_expert: float = field(
+        default=0.0,
+        metadata=option(
+            "weight alpha of a content expert mixed into the prediction (0: none; not with hashing heads)",
+            minimum=0,
+        ),
     )
     without: str = field(
         default="none",
@@ -80,11 +87,22 @@ class SeqHashExperiment(ExperimentConfig):
             choices=("none", *MODALITIES),
         ),
     )
-    epochs: int = field(default=20, metadata=option("training epochs", minimum=1))
+    epochs: int = field(default=16, metadata=option("training epochs", minimum=1))
     batch_size: int = field(default=256, metadata=option("training windows per batch", minimum=1))
     lr: float = field(default=5e-3, metadata=option("Adam learning rate", above=0))
     dim: int = field(default=64, metadata=option("model width d", minimum=1))
     max_length: int = field(default=12, metadata=option("items of history the model sees, L", minimum=1))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.content_expert >= 1:
+            raise ConfigError("content_expert", self.content_expert, "a mixture weight below 1")
+        if self.content_expert > 0 and (self.bits > 0 or self.base == "sasrec"):
+            raise ConfigError(
+                "content_expert",
+                self.content_expert,
+                "0 unless --bits 0 and a base with item features (it mixes real-valued softmaxes)",
+            )
 
 
 @dataclass(frozen=True)
@@ -107,6 +125,7 @@ def build_model(
         fusion=experiment.fusion,
         max_length=experiment.max_length,
         dim=experiment.dim,
+        content_expert=experiment.content_expert,
     )
     if experiment.bits == 0:
         return base

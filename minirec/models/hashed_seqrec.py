@@ -38,6 +38,10 @@ class HashedSeqRec(nn.Module):
         super().__init__()
         if bits < 1:
             raise ValueError(f"bits (the code length D) must be >= 1, got {bits}")
+        if base.config.content_expert > 0:
+            raise ValueError(
+                "a hashed model scores by Hamming distance: build its base with content_expert=0"
+            )
         self.base, self.config = base, base.config
         self.bits, self.score_scale = bits, score_scale
         self.user_hash = nn.Linear(base.config.dim, bits, bias=False)
@@ -72,6 +76,10 @@ class HashedSeqRec(nn.Module):
     def score_items(self, hidden: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """Scores of the given ``items`` ``(B, L)`` for the hidden states ``(B, L, d)``."""
         return self.score_scale / self.bits * (self.user_codes(hidden) * self.item_codes(items)).sum(-1)
+
+    def expert_logits(self, hidden: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One expert: the code scores of :meth:`score_all`."""
+        return {"item": self.score_all(hidden)}
 
     def auxiliary_losses(self, hidden: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
         """The base model's per-modality losses (multitask); ``{}`` when it has none."""

@@ -9,6 +9,16 @@ Shapes: ``B`` users, ``L`` positions (left-padded with item 0), ``d`` model widt
   causal mask (position t sees positions <= t) and a padding mask (nobody attends to item 0);
 - a final layer norm; the score of item ``j`` after position ``t`` is ``h_t . E[j]`` (shared
   input/output embeddings).
+
+With item features, a **content expert** (``content_expert = alpha > 0``) scores items a second
+way, by their features alone, ``h_t . c_j`` with ``c_j = sum_m W_m f_m(j)``, and the prediction is
+the mixture of the two softmaxes,
+
+    P(j | h_t) = (1 - alpha) softmax_j(h_t . e_j) + alpha softmax_j(h_t . c_j),
+
+each expert trained on its own cross-entropy. An item's ID embedding carries its popularity, which
+keeps rarely bought items out of the first expert's top ranks; the content expert cannot tell two
+items with the same features apart, so it gives rare ones the mass their content deserves.
 """
 
 from __future__ import annotations
@@ -34,10 +44,15 @@ class SASRecConfig:
     blocks: int = 2
     heads: int = 1
     dropout: float = 0.2
+    content_expert: float = 0.0  # alpha, the content expert's weight in the mixture; 0 = none
 
     def __post_init__(self) -> None:
         if self.dim % self.heads:
             raise ValueError(f"dim ({self.dim}) must be divisible by heads ({self.heads})")
+        if not 0 <= self.content_expert < 1:
+            raise ValueError(
+                f"content_expert (mixture weight alpha) must be in [0, 1), got {self.content_expert}"
+            )
 
 
 def attention_mask(sequences: torch.Tensor) -> torch.Tensor:
@@ -145,6 +160,8 @@ class ItemSequenceModel(nn.Module):
         self.feature_projections = nn.ModuleDict(
             {name: nn.Linear(self.feature(name).shape[1], config.dim) for name in content}
         )
+        if config.content_expert > 0 and not content:
+            raise ValueError("content_expert > 0 needs item features in the item vectors")
         nn.init.normal_(self.item_embedding.weight, std=config.dim**-0.5)
         with torch.no_grad():
             self.item_embedding.weight[0].zero_()
@@ -153,14 +170,24 @@ class ItemSequenceModel(nn.Module):
         """The stored feature table ``(num_items + 1, F)`` of modality ``name``."""
         return getattr(self, f"feature_{name}")
 
+    def item_ids(self, items: torch.Tensor | None = None) -> torch.Tensor:
+        """``items`` unchanged, or every item id ``0..num_items`` when ``None``."""
+        if items is not None:
+            return items
+        return torch.arange(self.config.num_items + 1, device=self.item_embedding.weight.device)
+
     def item_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
         """Representations of ``items`` (any shape), or of every item ``(num_items + 1, d)``."""
-        ids = (
-            items
-            if items is not None
-            else torch.arange(self.config.num_items + 1, device=self.item_embedding.weight.device)
-        )
-        vectors = self.item_embedding(ids)
+        ids = self.item_ids(items)
+        return self.add_content(self.item_embedding(ids), ids)
+
+    def content_vectors(self, items: torch.Tensor | None = None) -> torch.Tensor:
+        """The feature part ``c_j = sum_m W_m f_m(j)`` of ``items`` or of every item (0 without features)."""
+        ids = self.item_ids(items)
+        return self.add_content(torch.zeros(*ids.shape, self.config.dim, device=ids.device), ids)
+
+    def add_content(self, vectors: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """``vectors + sum_m W_m f_m(ids)``, zero at padding positions."""
         for name, projection in self.feature_projections.items():
             vectors = vectors + projection(self.feature(name)[ids])
         return vectors * (ids != 0).unsqueeze(-1)
@@ -189,12 +216,32 @@ class ItemSequenceModel(nn.Module):
         """The attention weights of every block, first block first (for plots; no gradient)."""
         return self.encode(sequences)[1]
 
+    def expert_logits(self, hidden: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Each expert's logits for every item id: ``{"item": h . e_j[, "content": h . c_j]}``."""
+        logits = {"item": hidden @ self.item_vectors().T}
+        if self.config.content_expert > 0:
+            logits["content"] = hidden @ self.content_vectors().T
+        return logits
+
     def score_all(self, hidden: torch.Tensor) -> torch.Tensor:
-        """Scores of every item id (0 included) for hidden states ``(..., d)`` -> ``(..., num_items + 1)``."""
-        return hidden @ self.item_vectors().T
+        """Scores of every item id (0 included) for hidden states ``(..., d)`` -> ``(..., num_items + 1)``.
+
+        ``h . e_j``; with a content expert, the log of the mixture of the two softmaxes (padding
+        id 0 gets ``-inf``).
+        """
+        logits = self.expert_logits(hidden)
+        if "content" not in logits:
+            return logits["item"]
+        alpha = self.config.content_expert
+        padding = torch.zeros(logits["item"].shape[-1], dtype=torch.bool, device=hidden.device)
+        padding[0] = True
+        item, content = (torch.log_softmax(v.masked_fill(padding, -math.inf), -1) for v in logits.values())
+        return torch.logaddexp(item + math.log(1 - alpha), content + math.log(alpha))
 
     def score_items(self, hidden: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         """Scores of the given ``items`` ``(B, L)`` for the hidden states ``(B, L, d)``."""
+        if self.config.content_expert > 0:  # a mixture of softmaxes needs every item's logit
+            return self.score_all(hidden).gather(-1, items.unsqueeze(-1)).squeeze(-1)
         return (hidden * self.item_vectors(items)).sum(-1)
 
     def auxiliary_losses(self, hidden: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -39,6 +39,11 @@ class SequentialRecommender(Protocol):
         """Scores of the given ``items`` ``(B, L)`` for hidden states ``(B, L, d)``."""
         ...
 
+    def expert_logits(self, hidden: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every expert's logits for every item id, ``{name: (..., num_items + 1)}``; each is trained
+        on its own cross-entropy (one expert, ``"item"``, unless the model mixes several)."""
+        ...
+
     def auxiliary_losses(self, hidden: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
         """The multitask terms for hidden states ``(N, d)`` and their target items ``(N,)`` ({} if none)."""
         ...

@@ -4,7 +4,8 @@ Losses for the next item (both offered):
 
 - ``bce``: SASRec's own: at every position, the true next item against one random item the user
   never bought, ``-log s(h.e_pos) - log(1 - s(h.e_neg))``;
-- ``ce``: full-softmax cross-entropy over every item.
+- ``ce``: full-softmax cross-entropy over every item, summed over the model's experts (a model
+  with a content expert trains both its softmaxes).
 
 Models with auxiliary heads add ``aux_weight * sum_m L_m`` (the multitask loss): BCE on the
 target's categories, MSE on its standardised image / text features. Evaluation lives in
@@ -85,9 +86,12 @@ def next_item_loss(
         return F.binary_cross_entropy_with_logits(
             positive, torch.ones_like(positive)
         ) + F.binary_cross_entropy_with_logits(negative, torch.zeros_like(negative))
-    logits = model.score_all(hidden[valid])  # (positions, num_items + 1)
-    logits[:, 0] = float("-inf")  # never predict padding
-    return F.cross_entropy(logits, targets[valid])
+    # one cross-entropy per expert (a content expert learns to rank items on its own)
+    losses = []
+    for logits in model.expert_logits(hidden[valid]).values():  # (positions, num_items + 1)
+        logits[:, 0] = float("-inf")  # never predict padding
+        losses.append(F.cross_entropy(logits, targets[valid]))
+    return torch.stack(losses).sum()
 
 
 def sequence_batches(
@@ -137,6 +141,8 @@ def train_seqrec(
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"train_seqrec trains torch modules, got {type(model).__name__}")
+    if config.loss == "bce" and model.config.content_expert > 0:
+        raise ValueError("a model with a content expert is trained with loss='ce' (a mixture of softmaxes)")
     inputs, targets = training_windows(train, model.config.max_length)
     model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
