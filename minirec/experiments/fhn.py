@@ -65,7 +65,7 @@ class FHNExperiment(ExperimentConfig):
         metadata=option("item features the hashing modules see", choices=MODALITIES),
     )
     negatives: str = field(
-        default="random",
+        default=FHNTrainConfig.negatives,
         metadata=option(
             "training negatives: random mixtures, hard (other users' outfits) or both", choices=NEGATIVE_KINDS
         ),
@@ -76,13 +76,14 @@ class FHNExperiment(ExperimentConfig):
             "tanh(beta h) with growing beta, or the straight-through estimator", choices=RELAXATIONS
         ),
     )
-    epochs: int = field(default=6, metadata=option("training epochs", minimum=1))
+    epochs: int = field(default=FHNTrainConfig.epochs, metadata=option("training epochs", minimum=1))
     gamma: float = field(
-        default=19.8,
+        default=FHNTrainConfig.gamma,
         metadata=option("beta schedule sqrt(1 + gamma * epoch); 19.8: beta 1 to 10 in 6 epochs", minimum=0),
     )
     vse_weight: float = field(
-        default=0.1, metadata=option("weight of the visual-semantic consistency loss", minimum=0)
+        default=FHNTrainConfig.vse_weight,
+        metadata=option("weight of the visual-semantic consistency loss", minimum=0),
     )
 
 
@@ -123,7 +124,7 @@ def run_fhn_experiment(
         relaxation=experiment.relaxation,
         feature_dims={m: features[m][data.slots[0]].shape[1] for m in experiment.modalities},
     )
-    model = FashionHashNet(config, {m: features[m] for m in experiment.modalities})
+    model = FashionHashNet(config, features)  # standardised, the chosen modalities only
     train_config = FHNTrainConfig(
         epochs=experiment.epochs,
         gamma=experiment.gamma,
