@@ -1,9 +1,11 @@
 """nbgrader: sound markup in every notebook, student versions from nbgrader's own generator, and
-grading that works both ways (solutions earn every point, the generated blanks earn none)."""
+grading that tells answers apart: solutions earn every point, the generated blanks and the known
+wrong answers of ``tests/wrong_answers/<notebook>.py`` earn none."""
 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -12,13 +14,17 @@ from nbformat.v4 import new_code_cell, new_notebook
 from minirec.course.assignments import (
     NOTEBOOKS,
     exercises,
-    grade_both_ways,
+    grade_notebook,
+    grading_report,
+    load_wrong_answers,
     main,
     markup_problems,
     nbgrader_api,
 )
 
 ALL = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+WRONG_ANSWERS = Path(__file__).parent / "wrong_answers"
+MIN_WRONG_ANSWERS = 2
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +65,58 @@ def test_student_versions_are_blank(course, capsys):
     assert (course / "gradebook.db").exists() and (course / "nbgrader_config.py").exists()
 
 
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
+def test_every_exercise_has_wrong_answers_to_reject(path):
+    """At least two plausible wrong answers per exercise, each a real cell that differs from the solution."""
+    notebook = nbformat.read(path, 4)
+    wrong = load_wrong_answers(WRONG_ANSWERS / f"{path.stem}.py")
+    for exercise in exercises(notebook):
+        answers = wrong.get(exercise.grade_id, {})
+        assert len(answers) >= MIN_WRONG_ANSWERS, (
+            f"{path.stem} {exercise.grade_id}: {len(answers)} wrong answers"
+        )
+        solution = notebook.cells[exercise.solution].source
+        for label, source in answers.items():
+            compile(source, f"{path.stem} {exercise.grade_id} {label}", "exec")
+            assert source.strip() != solution.strip(), (
+                f"{path.stem} {exercise.grade_id} {label}: is the solution"
+            )
+            assert "BEGIN SOLUTION" not in source, (
+                f"{path.stem} {exercise.grade_id} {label}: keep the markup out"
+            )
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
-def test_grading_works_both_ways(course, path):
-    grades = grade_both_ways(path, course / "release" / path.stem / path.name)
-    assert len(grades) >= 3
-    for grade in grades:
-        message = f"{path.stem} {grade.grade_id}: {grade.solution_failure}"
-        assert grade.solution == grade.max_points > 0, message
-        assert grade.student == 0, f"{path.stem} {grade.grade_id}: the blank passes"
+def test_grading_rewards_solutions_only(course, path):
+    """Solutions earn every point; blanks and every known wrong answer earn none (one kernel per notebook)."""
+    wrong = load_wrong_answers(WRONG_ANSWERS / f"{path.stem}.py")
+    grades = grade_notebook(path, course / "release" / path.stem / path.name, wrong)
+    lines, problems = grading_report(path.stem, grades)
+    assert len(grades.exercises) >= 3
+    assert len(grades.wrong) >= MIN_WRONG_ANSWERS * len(grades.exercises)
+    assert problems == [], "\n".join(problems + ["", *lines])
+
+
+def test_grading_report_names_every_problem():
+    from minirec.course.assignments import ExerciseGrade, NotebookGrades, WrongAnswerGrade
+
+    grades = NotebookGrades(
+        [ExerciseGrade("ex1", 1.0, 0.0, 1.0, "AssertionError: x"), ExerciseGrade("ex2", 0.0, 1.0, 1.0)],
+        [
+            WrongAnswerGrade("ex2", "constant", 1.0, 1.0, None),
+            WrongAnswerGrade("ex2", "off by one", 0.0, 1.0, "E"),
+        ],
+        {"ex2": 0.0},
+    )
+    lines, problems = grading_report("nb", grades)
+    assert problems == [
+        "nb ex1: the solution loses points (AssertionError: x)",
+        "nb ex1: the blank earns points",
+        "nb ex2: the wrong answer 'constant' earns points",
+        "nb ex2: the solution loses points after the wrong answers ran",
+    ]
+    assert len(lines) == 6
 
 
 # nbgrader 0.9 adds a submission to its gradebook in a way SQLAlchemy 2 warns about; the

@@ -46,9 +46,17 @@ def test_plots_draw_and_check_their_arguments():
         show_images(images, ["a", "b"])
     ax = show_outfit(images, ["top", "bottom", "shoe"])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["top", "bottom", "shoe"]
-    ax = plot_training_curve({"loss": [3.0, 2.0, 1.5]})
+    ax = plot_training_curve({"loss": [3.0, 2.0, 1.5]}, ylabel="BPR loss", title="training")
     assert ax.get_lines()[0].get_ydata().tolist() == [3.0, 2.0, 1.5]
-    assert len(bar_counts({"x": 1, "y": 2}).patches) == 2
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("epoch", "BPR loss", "training")
+    ax = bar_counts({"x": 1, "y": 2}, title="items", xlabel="style")
+    assert len(ax.patches) == 2 and (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == (
+        "style",
+        "count",
+        "items",
+    )
+    ax = bar_counts({"x": 1, "y": 2}, title="items", ylabel="purchases", horizontal=True)
+    assert ax.get_xlabel() == "purchases"
     plt.close("all")
 
 

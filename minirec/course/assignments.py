@@ -9,8 +9,9 @@ that folder an instructor runs nbgrader as usual (``nbgrader collect``, ``nbgrad
 
 Every exercise is a *solution cell* (``### BEGIN SOLUTION`` / ``### END SOLUTION``) followed by an
 autograded *test cell* with visible asserts and ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN
-TESTS``. :func:`grade_both_ways` executes a notebook the way ``nbgrader autograde`` grades it and
-reports, per exercise, the points of the student version and of the solution.
+TESTS``. :func:`grade_notebook` executes a notebook the way ``nbgrader autograde`` grades it and
+reports, per exercise, the points of the student version, of the solution and of each known
+wrong answer (``tests/wrong_answers/<notebook>.py``), all in one kernel.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import copy
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-from minirec.course.runner import REPO_ROOT, CurrentEnvKernelManager
+from minirec.course.runner import REPO_ROOT, CurrentEnvKernelManager, notebook_problem
 from minirec.data.io import atomic_directory, atomic_write_text
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -156,21 +158,66 @@ def failure(cell: nbformat.NotebookNode) -> str | None:
     return None
 
 
-def grade_both_ways(source: Path, student: Path, timeout: int = 600) -> list[ExerciseGrade]:
-    """Grade the blank student version and the solution of one notebook, in one kernel.
+WrongAnswers = Mapping[str, Mapping[str, str]]
+"""``{grade_id: {label: source of a wrong solution cell}}`` for one notebook."""
+
+
+@dataclass(frozen=True)
+class WrongAnswerGrade:
+    """Points that one wrong answer earned from its exercise's test cell (it should earn none)."""
+
+    grade_id: str
+    label: str
+    points: float
+    max_points: float
+    error: str | None  # what the test cell said, or None when it passed
+
+
+@dataclass(frozen=True)
+class NotebookGrades:
+    """Every version of one notebook, graded in one kernel."""
+
+    exercises: list[ExerciseGrade]
+    wrong: list[WrongAnswerGrade]
+    restored: dict[str, float]  # solution points again, after that exercise's wrong answers
+
+
+def load_wrong_answers(path: Path) -> WrongAnswers:
+    """The ``WRONG_ANSWERS`` dictionary of a Python file (``tests/wrong_answers/<notebook>.py``)."""
+    import runpy
+
+    found = runpy.run_path(str(path)).get("WRONG_ANSWERS")
+    if not isinstance(found, dict):
+        raise ValueError(
+            f"{path}: expected a dictionary WRONG_ANSWERS = {{grade_id: {{label: cell source}}}}"
+        )
+    return found
+
+
+def grade_notebook(
+    source: Path, student: Path, wrong_answers: WrongAnswers | None = None, timeout: int = 600
+) -> NotebookGrades:
+    """Grade the blank student version, the solution and every wrong answer of one notebook, in one kernel.
 
     As ``nbgrader autograde`` does, the test cells always come from the source (hidden tests
     included) and a test cell earns its points when it runs without error. The cells before the
     first exercise are shared, so they run once. The exercise part then runs with the student's
     cells first, so no solution can leak into the blanks' grades, and then with the solutions,
-    which redefine whatever the blanks left behind.
+    which redefine whatever the blanks left behind. Last, each wrong answer replaces its
+    exercise's solution cell and is graded by that exercise's test cell; after an exercise's
+    wrong answers its solution and test cell run again (``restored``), so a wrong answer cannot
+    leave state behind that decides a later grade.
     """
     from nbgrader.utils import determine_grade
 
+    wrong_answers = wrong_answers or {}
     solution_nb, student_nb = nbformat.read(source, 4), nbformat.read(student, 4)
     if [nbgrader_role(c) for c in solution_nb.cells] != [nbgrader_role(c) for c in student_nb.cells]:
         raise ValueError(f"{student} does not match {source}: were they generated from it?")
     found = exercises(solution_nb)
+    unknown = sorted(set(wrong_answers) - {e.grade_id for e in found})
+    if unknown:
+        raise ValueError(f"{source.name}: wrong answers for unknown exercises {unknown}")
     first = found[0].solution
     # nbclient stores every executed cell back into its own notebook: give it a scratch copy
     client = NotebookClient(
@@ -182,15 +229,24 @@ def grade_both_ways(source: Path, student: Path, timeout: int = 600) -> list[Exe
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
 
-    def run(cell: nbformat.NotebookNode, index: int) -> nbformat.NotebookNode:
+    def run(cell: nbformat.NotebookNode, index: int, source_text: str | None = None) -> nbformat.NotebookNode:
         cell = nbformat.from_dict(dict(cell))
+        if source_text is not None:
+            cell.source = source_text
         if cell.cell_type == "code":
             cell.outputs = []
             client.execute_cell(cell, index)
         return cell
 
+    def grade(exercise: Exercise, solution_text: str | None = None) -> tuple[float, str | None]:
+        run(solution_nb.cells[exercise.solution], exercise.solution, solution_text)
+        tests = run(solution_nb.cells[exercise.tests], exercise.tests)
+        return determine_grade(tests)[0], failure(tests)
+
     points: dict[str, dict[str, float]] = {"student": {}, "solution": {}}
     failures: dict[str, str | None] = {}
+    wrong: list[WrongAnswerGrade] = []
+    restored: dict[str, float] = {}
     with client.setup_kernel():
         for index in range(first):
             run(solution_nb.cells[index], index)
@@ -202,7 +258,14 @@ def grade_both_ways(source: Path, student: Path, timeout: int = 600) -> list[Exe
                     grade_id = cell.metadata["nbgrader"]["grade_id"]
                     points[version][grade_id] = determine_grade(cell)[0]
                     failures[grade_id] = failure(cell)
-    return [
+        for exercise in found:
+            answers = wrong_answers.get(exercise.grade_id, {})
+            for label, text in answers.items():
+                earned, error = grade(exercise, text)
+                wrong.append(WrongAnswerGrade(exercise.grade_id, label, earned, exercise.points, error))
+            if answers:
+                restored[exercise.grade_id] = grade(exercise)[0]
+    grades = [
         ExerciseGrade(
             e.grade_id,
             points["student"][e.grade_id],
@@ -212,6 +275,32 @@ def grade_both_ways(source: Path, student: Path, timeout: int = 600) -> list[Exe
         )
         for e in found
     ]
+    return NotebookGrades(grades, wrong, restored)
+
+
+def grading_report(name: str, grades: NotebookGrades) -> tuple[list[str], list[str]]:
+    """Lines of a grading table for one notebook, and the problems in it (empty when all is well).
+
+    All is well when every solution earns full points, every blank and every wrong answer earns
+    none, and each solution earns full points again after its wrong answers ran.
+    """
+    lines, problems = [], []
+    for e in grades.exercises:
+        lines.append(f"{name:26s} {e.grade_id:18s} {'solution':28s} {e.solution:g}/{e.max_points:g}")
+        lines.append(f"{name:26s} {e.grade_id:18s} {'blank':28s} {e.student:g}/{e.max_points:g}")
+        if e.solution < e.max_points:
+            problems.append(f"{name} {e.grade_id}: the solution loses points ({e.solution_failure})")
+        if e.student > 0:
+            problems.append(f"{name} {e.grade_id}: the blank earns points")
+    for w in grades.wrong:
+        lines.append(f"{name:26s} {w.grade_id:18s} {'wrong: ' + w.label:28s} {w.points:g}/{w.max_points:g}")
+        if w.points > 0:
+            problems.append(f"{name} {w.grade_id}: the wrong answer '{w.label}' earns points")
+    for grade_id, points in grades.restored.items():
+        full = next(e.max_points for e in grades.exercises if e.grade_id == grade_id)
+        if points < full:
+            problems.append(f"{name} {grade_id}: the solution loses points after the wrong answers ran")
+    return lines, problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -220,8 +309,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks (default: all of notebooks/)")
     parser.add_argument("--course", type=Path, default=COURSE, help=f"course folder (default {COURSE})")
+    parser.add_argument(
+        "--grade",
+        action="store_true",
+        help="also grade every notebook in one kernel each: solution, blank and wrong answers",
+    )
+    parser.add_argument(
+        "--wrong-answers",
+        type=Path,
+        metavar="DIR",
+        help="folder of <notebook>.py files, each with WRONG_ANSWERS = {grade_id: {label: cell source}}",
+    )
     args = parser.parse_args(argv)
     notebooks = [p.resolve() for p in args.notebooks] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    for problem in map(notebook_problem, notebooks):
+        if problem:
+            parser.error(f"argument notebooks: {problem}")
+    if args.course.exists() and not args.course.is_dir():
+        parser.error(f"argument --course: {args.course} is a file; expected a folder")
+    if args.wrong_answers is not None and not args.wrong_answers.is_dir():
+        parser.error(f"argument --wrong-answers: {args.wrong_answers} is not a folder")
     releases = generate_student_versions(notebooks, args.course)
     for stem, path in releases.items():
         count = len(exercises(nbformat.read(path, 4)))
@@ -230,7 +337,17 @@ def main(argv: list[str] | None = None) -> int:
         f"\nnbgrader course in {args.course}: hand out release/, then from that folder run "
         "`nbgrader collect <notebook>` and `nbgrader autograde <notebook>`"
     )
-    return 0
+    if not args.grade:
+        return 0
+    problems = []
+    for path in notebooks:
+        wrong_file = args.wrong_answers / f"{path.stem}.py" if args.wrong_answers else None
+        wrong = load_wrong_answers(wrong_file) if wrong_file and wrong_file.exists() else {}
+        lines, found = grading_report(path.stem, grade_notebook(path, releases[path.stem], wrong))
+        print("\n".join(lines), flush=True)
+        problems += found
+    print("\n".join(["", *problems]) if problems else "\nevery version graded as expected")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -63,30 +63,33 @@ def show_outfit(
 
 def plot_training_curve(
     history: Mapping[str, Sequence[float]],
+    *,
+    ylabel: str,
+    title: str,
     xlabel: str = "epoch",
     ax: Axes | None = None,
-    title: str | None = None,
 ) -> Axes:
-    """One line per series in ``history`` (e.g. ``{"train loss": [...], "val AUC": [...]}``)."""
+    """One line per series in ``history`` (e.g. ``{"train loss": [...], "val AUC": [...]}``), labelled."""
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3))
     for name, values in history.items():
         ax.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, label=name)
-    ax.set_xlabel(xlabel)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)
-    if title:
-        ax.set_title(title)
     return ax
 
 
 def bar_counts(
     counts: Mapping[str, int | float],
+    *,
+    title: str,
+    ylabel: str = "count",
+    xlabel: str = "",
     ax: Axes | None = None,
-    title: str | None = None,
     horizontal: bool = False,
 ) -> Axes:
-    """A labelled bar chart of ``{label: count}``."""
+    """A labelled bar chart of ``{label: count}`` (with ``horizontal``, the counts run along x)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3))
     labels, values = list(counts), list(counts.values())
@@ -95,6 +98,6 @@ def bar_counts(
         ax.tick_params(axis="x", labelrotation=45)
         for label in ax.get_xticklabels():
             label.set_horizontalalignment("right")
-    if title:
-        ax.set_title(title)
+    value_axis, label_axis = ("xlabel", "ylabel") if horizontal else ("ylabel", "xlabel")
+    ax.set(title=title, **{value_axis: ylabel, label_axis: xlabel})
     return ax
