@@ -15,8 +15,13 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+from hypothesis import settings
 
 matplotlib.use("Agg")
+# Property tests: the same examples on every run (a red CI is reproducible), no example database
+# written into the checkout.
+settings.register_profile("minirec", derandomize=True, database=None)
+settings.load_profile("minirec")
 os.environ.setdefault("MINIREC_PROGRESS", "0")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -87,3 +87,23 @@ def test_the_data_decide_which_models_can_run(tmp_path, capsys):
     with pytest.raises(SystemExit) as error:
         main(["--data", str(folder), "--models", "fusion"])
     assert error.value.code == 2 and "no <name>_item2attributes.json" in capsys.readouterr().err
+
+
+def test_more_negatives_than_a_user_leaves_is_refused_before_training(tmp_path, capsys):
+    folder = write_dataset(tmp_path)  # 40 items; each user bought 6 distinct ones
+    with pytest.raises(SystemExit) as stop:
+        main(["--data", str(folder), "--negatives", "35", "--models", "sasrec"])
+    assert stop.value.code == 2
+    assert "argument --negatives: got 35, expected at most 34: user 1 leaves only 34 of the 40 items" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_malformed_dataset_is_a_clear_error_not_a_traceback(tmp_path, capsys):
+    (tmp_path / "Tiny.txt").write_text("1 2 3 4\n2 1 ² 3\n")
+    with pytest.raises(SystemExit) as stop:
+        main(["--data", str(tmp_path)])
+    assert stop.value.code == 2
+    assert f"{tmp_path / 'Tiny.txt'}, line 2: expected integer ids 'uid i1 i2 ...', got token '²'" in (
+        capsys.readouterr().err
+    )

@@ -10,6 +10,7 @@ import pytest
 import torch
 import torchvision
 
+from minirec.data.errors import DataFormatError
 from minirec.features.cache import FeatureCache
 from minirec.features.categories import multi_hot, vocabulary_ids
 from minirec.features.image import extract_features, imagenet_preprocess, torchvision_backbone
@@ -33,8 +34,11 @@ def test_torchvision_backbone_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such weights file"):
         torchvision_backbone("resnet18", tmp_path / "missing.pth")
     torch.save(torchvision.models.alexnet(weights=None).state_dict(), tmp_path / "alexnet.pth")
-    with pytest.raises(RuntimeError, match="state_dict"):  # strict loading: wrong architecture fails
-        torchvision_backbone("resnet18", tmp_path / "alexnet.pth")
+    with pytest.raises(DataFormatError, match=r"alexnet.pth: does not fit torchvision's resnet18"):
+        torchvision_backbone("resnet18", tmp_path / "alexnet.pth")  # strict loading: wrong architecture fails
+    (tmp_path / "garbage.pth").write_bytes(b"not a torch file")
+    with pytest.raises(DataFormatError, match=r"garbage.pth: cannot be read as a torch.save'd state_dict"):
+        torchvision_backbone("resnet18", tmp_path / "garbage.pth")
 
 
 def test_vgg16_is_cut_at_fc7():
@@ -83,3 +87,23 @@ def test_feature_cache_computes_once_and_writes_atomically(tmp_path):
     cache.load_or_compute("x", {"data": "other"}, compute)
     assert len(calls) == 2
     assert sorted(p.suffix for p in tmp_path.iterdir()) == [".npz", ".npz"]  # no temp files left
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "not an npz"])
+def test_a_damaged_cache_entry_is_named_and_computed_again(tmp_path, capsys, damage):
+    cache = FeatureCache(tmp_path)
+    compute = lambda: {"rows": np.arange(600.0).reshape(20, 30)}  # noqa: E731
+    cache.load_or_compute("x", {"data": "abc"}, compute)
+    entry = cache.path("x", {"data": "abc"})
+    whole = entry.read_bytes()
+    entry.write_bytes({"empty": b"", "truncated": whole[: len(whole) // 2], "not an npz": b"hello"}[damage])
+    again = cache.load_or_compute("x", {"data": "abc"}, compute)
+    assert np.array_equal(again["rows"], compute()["rows"])
+    assert f"feature cache: {entry} is damaged; computing it again" in capsys.readouterr().err
+    assert entry.read_bytes() == whole  # repaired: the next run reads it without a notice
+
+
+def test_a_cache_root_that_is_a_file_fails_before_any_work(tmp_path):
+    (tmp_path / "cache").write_text("not a folder")
+    with pytest.raises(NotADirectoryError, match="cache: the feature cache folder is a file"):
+        FeatureCache(tmp_path / "cache")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from minirec.data.errors import DataFormatError
 from minirec.models.fhn import FashionHashNet, FHNConfig, MatchingBlock, slot_pairs
 from minirec.train.fhn import (
     FHNTrainConfig,
@@ -89,6 +90,15 @@ def test_checkpoint_round_trip_keeps_beta_and_scores(tmp_path):
     assert restored.beta == 4.5
     for binary in (True, False):
         assert np.array_equal(restored.score_tuples(tuples, binary), model.score_tuples(tuples, binary))
+
+
+def test_a_file_that_is_not_a_checkpoint_is_named(tmp_path):
+    (tmp_path / "half.pt").write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(DataFormatError, match="half.pt: cannot be read as a Fashion Hash Net checkpoint"):
+        load_checkpoint(tmp_path / "half.pt")
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(DataFormatError, match=r"other.pt: expected a checkpoint \{'config'"):
+        load_checkpoint(tmp_path / "other.pt")
 
 
 def test_binary_scores_are_the_tensor_scores_of_sign_codes():

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from minirec.data.generate import (
+    MANIFEST_NAME,
     file_hashes,
     generate_samples,
     main,
@@ -78,3 +79,18 @@ def test_atomic_write_leaves_no_temp_file_on_failure(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         atomic_write_text(target, "new")
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"] and target.read_text() == "old"
+
+
+def test_generate_out_a_file_is_a_usage_error(tmp_path, capsys):
+    user_file = tmp_path / "notes.txt"
+    user_file.write_text("mine")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--out", str(user_file)])
+    assert exit_info.value.code == 2 and "--out: " in capsys.readouterr().err
+    assert user_file.read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_check_names_a_malformed_manifest_line(tmp_path, capsys):
+    (tmp_path / MANIFEST_NAME).write_text(f"{'0' * 64}  fashion/a.png\nnot a manifest line\n")
+    assert main(["--out", str(tmp_path), "--check"]) == 2
+    assert f"{MANIFEST_NAME}, line 2: expected '<sha256 in hex>  <file name>'" in capsys.readouterr().err

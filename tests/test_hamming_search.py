@@ -206,6 +206,12 @@ def test_benchmark_refuses_bad_arguments(capsys):
         (["--sizes", "0"], "positive numbers"),
         (["--queries", "x"], "comma-separated numbers"),
         (["--k", "0"], ">= 1"),
+        (["--sizes", "20.7"], "argument --sizes: expected whole positive numbers, got '20.7'"),
+        (["--threads", "0"], "argument --threads: got 0, expected a number >= 1"),
+        (
+            ["--sizes", "100", "--k", "500"],
+            "argument --k: got 500, expected at most the smallest --sizes (100)",
+        ),
     ):
         with pytest.raises(SystemExit) as stop:
             bench.main(argv)

@@ -15,6 +15,7 @@ from minirec.data.polyvore import PolyvoreU, read_fitb, read_image_list, read_tu
 from minirec.data.sequences import (
     LeaveOneOut,
     NextItemDataset,
+    SequenceFolder,
     left_pad,
     read_item_attributes,
     read_sequences,
@@ -164,6 +165,14 @@ def test_polyvore_negatives_must_be_row_aligned(tmp_path):
         PolyvoreU.load(root)
 
 
+def test_polyvore_optional_file_that_is_a_broken_link_is_not_skipped(tmp_path):
+    root = make_polyvore(tmp_path)
+    (root / "tuples_val_nega").unlink()
+    (root / "tuples_val_nega").symlink_to(tmp_path / "elsewhere" / "tuples_val_nega")
+    with pytest.raises(DataFormatError, match=r"tuples_val_nega: is a broken symbolic link"):
+        PolyvoreU.load(root)
+
+
 def test_polyvore_unknown_item_in_folder(tmp_path):
     root = make_polyvore(tmp_path)
     write(root / "tuples_test_posi", "user,top,bottom,shoe\n0,0,1,2\n1,2,3,2\n")
@@ -255,6 +264,12 @@ def test_reviews_wrong_type(tmp_path):
         read_reviews(path)
 
 
+def test_reviews_time_with_odd_digits(tmp_path):
+    path = write(tmp_path / "r.jsonl", '{"reviewerID": "A1", "asin": "B1", "unixReviewTime": "\u00b2"}\n')
+    with raises_at(path, 1, "'unixReviewTime' should be int", "'²'"):
+        read_reviews(path)
+
+
 def test_reviews_malformed_json(tmp_path):
     path = write(
         tmp_path / "r.jsonl", '{"reviewerID": "A1", "asin": "B1", "unixReviewTime": 5}\n{"reviewerID": \n'
@@ -324,3 +339,97 @@ def test_torch_datasets_over_the_sample():
     assert user.item() == data.tuples["train"]["posi"][0, 0]
     with pytest.raises(ValueError, match="row-aligned"):
         OutfitPairs(data.tuples["train"]["posi"], data.tuples["val"]["nega"])
+
+
+# ---------------------------------------------------------------- ids without bounds, content checks
+
+
+@pytest.mark.parametrize("token", ["--5", "²", "1e20", "１", "3.0", "1_000"])
+def test_sequences_odd_tokens_are_named(tmp_path, token):
+    path = write(tmp_path / "s.txt", f"1 3 4 5\n2 1 {token} 3\n")
+    with raises_at(path, 2, "expected integer ids", repr(token)):
+        read_sequences(path)
+
+
+def test_sequences_a_typo_id_does_not_set_the_catalogue_size(tmp_path):
+    rows = [f"{u} {' '.join(str(1 + (u * 7 + k) % 800) for k in range(5))}" for u in range(1, 301)]
+    write(tmp_path / "s.txt", "\n".join(rows) + "\n")
+    assert max(max(s) for s in read_sequences(tmp_path / "s.txt").values()) <= 800
+    path = write(tmp_path / "s.txt", "\n".join(rows) + "\n301 1 99999 3\n")
+    with raises_at(path, None, "item id 99999 is far beyond the", "distinct item ids"):
+        read_sequences(path)
+    path = write(tmp_path / "s.txt", "\n".join(rows) + "\n1000000000 1 2 3\n")
+    with raises_at(path, None, "user id 1000000000 is far beyond"):
+        read_sequences(path)
+
+
+def test_sequence_folder_bounds_items_by_its_item_list(tmp_path):
+    write(tmp_path / "shop.txt", "1 1 2 3\n2 2 3 5\n")
+    write(tmp_path / "item_list.txt", "A\nB\nC\nD\n")
+    with raises_at(tmp_path / "shop.txt", None, "item id 5 is beyond the 4 items declared"):
+        SequenceFolder.load(tmp_path)
+    write(tmp_path / "item_list.txt", "A\nB\nC\nD\nE\nF\n")
+    assert SequenceFolder.load(tmp_path).num_items == 6
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ('{"1": [1], "1": [2]}', "item ids ['1'] appear more than once"),
+        ('{"1": [true], "2": [1]}', "expected a list of attribute ids >= 1, got [True]"),
+        ('{"1": [1], "2": 3}', "expected a list of attribute ids >= 1, got 3"),
+        ('{"-1": [1]}', "key '-1' should be an integer item id >= 1"),
+        ('{"1": [99999]}', "attribute id 99999 is far beyond"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ],
+    ids=["duplicate key", "boolean", "not a list", "negative key", "typo id", "deep nesting"],
+)
+def test_item_attributes_content(tmp_path, text, fragment):
+    path = write(tmp_path / "a.json", text)
+    with raises_at(path, None, fragment):
+        read_item_attributes(path)
+
+
+def test_sequence_folder_refuses_attributes_for_a_few_items(tmp_path):
+    write(tmp_path / "shop.txt", "\n".join(f"{u} {u} {u + 1} {u + 2}" for u in range(1, 19)) + "\n")
+    write(tmp_path / "shop_item2attributes.json", '{"1": [1, 2]}')
+    with raises_at(tmp_path / "shop_item2attributes.json", None, "attributes for 1 of 20 items"):
+        SequenceFolder.load(tmp_path)
+
+
+def test_tuples_header_only_and_negative_users(tmp_path):
+    path = write(tmp_path / "tuples_train_posi", "user,top,bottom,shoe\n")
+    with raises_at(path, 2, "a header but no outfits"):
+        read_tuples(path)
+    path = write(tmp_path / "tuples_train_posi", "user,top,bottom,shoe\n-1,0,1,2\n")
+    with raises_at(path, 2, "'user' should be a user id >= 0, got -1"):
+        read_tuples(path)
+
+
+def test_polyvore_huge_user_id_is_named(tmp_path):
+    root = make_polyvore(tmp_path)
+    write(root / "tuples_test_posi", "user,top,bottom,shoe\n0,0,1,2\n1000000000,2,2,2\n")
+    write(root / "tuples_test_nega", "user,top,bottom,shoe\n0,1,1,1\n1000000000,0,0,0\n")
+    with raises_at(root / "tuples_test_posi", None, "user id 1000000000 is far beyond"):
+        PolyvoreU.load(root)
+
+
+def test_fitb_needs_at_least_two_candidates(tmp_path):
+    path = write(tmp_path / "fill_in_blank_test", "user,top,bottom,shoe\n0,0,1,2\n")
+    with raises_at(path, 1, "1 candidate outfit per question; expected at least 2"):
+        read_fitb(path, ITEMS)
+
+
+@pytest.mark.parametrize(
+    "line, fragment",
+    [
+        ("{'asin': 'B1', 'title': ['Cream', '50 ml']}", "field 'title' should be a string, got list"),
+        ("{[1]: 2}", "not a JSON object"),
+        ("{'asin': " + "[" * 5000 + "]" * 5000 + "}", "not a JSON object"),
+    ],
+    ids=["title is a list", "unhashable key", "deep nesting"],
+)
+def test_metadata_literal_dumps_fail_clearly(tmp_path, line, fragment):
+    path = write(tmp_path / "meta.json", line + "\n")
+    with raises_at(path, 1, fragment):
+        read_metadata(path)

@@ -42,3 +42,29 @@ def test_runner_reports_a_failing_notebook(tmp_path, capsys):
     assert main([str(source), "--out", str(tmp_path / "build")]) == 1
     out = capsys.readouterr().out
     assert "FAILED" in out and "arithmetic is broken" in out
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("missing.ipynb", None, "missing.ipynb: no such notebook file"),
+        ("notes.txt", "{}", "notes.txt: expected a .ipynb notebook"),
+        ("broken.ipynb", "not json", "broken.ipynb: not a readable notebook (NotJSONError"),
+    ],
+)
+def test_runner_and_assignments_refuse_what_is_not_a_notebook(tmp_path, capsys, name, content, message):
+    from minirec.course import assignments
+
+    if content is not None:
+        (tmp_path / name).write_text(content)
+    for command in (main, assignments.main):
+        with pytest.raises(SystemExit) as stop:
+            command(
+                [
+                    str(tmp_path / name),
+                    "--course" if command is assignments.main else "--out",
+                    str(tmp_path / "o"),
+                ]
+            )
+        assert stop.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -153,6 +153,18 @@ def test_the_experiment_command_refuses_bad_settings_before_reading_data(
     assert stop.value.code == 2 and message in capsys.readouterr().err
 
 
+def test_a_save_path_that_cannot_be_written_is_refused_before_reading_data(
+    tmp_path, capsys, forbid_data_reading
+):
+    forbid_data_reading(seqhash.EXPERIMENT)
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    target = tmp_path / "notes.txt" / "runs" / "x.json"
+    with pytest.raises(SystemExit) as stop:
+        seqhash.main(["--save", str(target)])
+    assert stop.value.code == 2
+    assert f"expected a writable folder, but {tmp_path / 'notes.txt'} is a file" in capsys.readouterr().err
+
+
 def test_a_model_the_data_cannot_feed_is_refused(tmp_path, capsys):
     folder = write_dataset(tmp_path, with_attributes=False)
     with pytest.raises(SystemExit) as stop:
@@ -188,8 +200,9 @@ def test_run_files_are_checked_field_by_field(tmp_path):
             '{"name": "x", "experiment": "fhn", "config": {}, "metrics": {"AUC": "high"}}',
             "field 'metrics.AUC': expected a number",
         ),
+        (b'{"name": "caf\xe9"}', "line 1: byte 13 is not valid UTF-8"),
     ):
-        (tmp_path / "bad.json").write_text(content)
+        (tmp_path / "bad.json").write_bytes(content if isinstance(content, bytes) else content.encode())
         with pytest.raises(DataFormatError, match=message) as error:
             runs.load_run(tmp_path / "bad.json")
         assert "bad.json" in str(error.value)
@@ -223,7 +236,7 @@ def test_comparison_table_groups_seeds_and_mixes_experiments(tmp_path, capsys):
     with pytest.raises(SystemExit):
         runs.main([str(tmp_path / "missing.json")])
     err = capsys.readouterr().err
-    assert "No such file or directory" in err and "missing.json" in err
+    assert "missing.json: no such file" in err
     (tmp_path / "empty").mkdir()
     with pytest.raises(SystemExit):
         runs.main([str(tmp_path / "empty")])

@@ -112,6 +112,19 @@ def results_table(results: list[RunResult]) -> str:
     return "\n".join(lines)
 
 
+def notebook_problem(path: Path) -> str | None:
+    """Why ``path`` is not a notebook this tool can run (checked before any is run), or ``None``."""
+    if not path.is_file():
+        return f"{path}: no such notebook file"
+    if path.suffix != ".ipynb":
+        return f"{path}: expected a .ipynb notebook"
+    try:
+        nbformat.read(path, as_version=4)
+    except Exception as err:  # nbformat raises JSON, schema and Unicode errors alike
+        return f"{path}: not a readable notebook ({type(err).__name__}: {str(err)[:120]})"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m minirec.course.runner",
@@ -136,9 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     notebooks = [p.resolve() for p in args.notebooks] or sorted(
         (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
     )
-    missing = [str(p) for p in notebooks if not p.is_file()]
-    if missing or not notebooks:
-        parser.error(f"no such notebook: {', '.join(missing)}" if missing else "no notebooks found")
+    if not notebooks:
+        parser.error("no notebooks found")
+    for problem in map(notebook_problem, notebooks):
+        if problem:
+            parser.error(f"argument notebooks: {problem}")
     results = run_all(notebooks, args.out.resolve(), args.in_place)
     print()
     print(results_table(results))

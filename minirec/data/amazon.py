@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from minirec.data.errors import DataFormatError
+from minirec.data.errors import ID_TOKEN, DataFormatError
 from minirec.data.io import atomic_write_json, atomic_write_text, iter_text_lines
 
 
@@ -44,7 +44,8 @@ def _parse_object(path: Path, number: int, line: str) -> dict[str, Any]:
     except json.JSONDecodeError as json_error:
         try:
             obj = ast.literal_eval(line)  # the 2014 metadata dumps use Python literal syntax
-        except (ValueError, SyntaxError):
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            # TypeError: an unhashable key such as {[1]: 2}; RecursionError: absurdly deep nesting
             raise DataFormatError(
                 path, f"not a JSON object ({json_error.msg} at column {json_error.colno})", line=number
             ) from None
@@ -57,13 +58,25 @@ def _field(path: Path, number: int, obj: dict[str, Any], name: str, kind: type) 
     if name not in obj:
         raise DataFormatError(path, f"missing field {name!r}", line=number)
     value = obj[name]
-    if kind is int and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if kind is int and isinstance(value, str) and ID_TOKEN.fullmatch(value.strip()):
         value = int(value)
     if not isinstance(value, kind) or isinstance(value, bool):
         raise DataFormatError(
             path,
             f"field {name!r} should be {kind.__name__}, got {type(value).__name__} {value!r}",
             line=number,
+        )
+    return value
+
+
+def _optional_text(path: Path, number: int, obj: dict[str, Any], name: str) -> str:
+    """A text field that may be absent ("" then); a number is written as text, a list is refused."""
+    value = obj.get(name, "")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise DataFormatError(
+            path, f"field {name!r} should be a string, got {type(value).__name__} {value!r}", line=number
         )
     return value
 
@@ -106,10 +119,10 @@ def read_metadata(path: str | Path) -> dict[str, ItemMeta]:
         known = {"asin", "title", "brand", "categories", "imUrl"}
         items[asin] = ItemMeta(
             asin=asin,
-            title=str(obj.get("title", "")),
-            brand=str(obj.get("brand", "")),
+            title=_optional_text(p, n, obj, "title"),
+            brand=_optional_text(p, n, obj, "brand"),
             categories=tuple(tuple(c) for c in categories),
-            image_url=str(obj.get("imUrl", "")),
+            image_url=_optional_text(p, n, obj, "imUrl"),
             extra={k: v for k, v in obj.items() if k not in known},
         )
     return items

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import sys
 import tempfile
 from pathlib import Path
 
-from minirec.data.io import atomic_directory, atomic_write_text
+from minirec.data.errors import DataFormatError
+from minirec.data.io import atomic_directory, atomic_write_text, iter_text_lines
 from minirec.data.samples import samples_root
 from minirec.data.synth_fashion import FashionConfig, generate_fashion
 from minirec.data.synth_shopping import ShoppingConfig, generate_shopping
@@ -48,9 +50,13 @@ def manifest_text(root: str | Path) -> str:
 
 
 def read_manifest(root: str | Path) -> dict[str, str]:
-    entries = {}
-    for line in (Path(root) / MANIFEST_NAME).read_text(encoding="utf-8").splitlines():
-        digest, name = line.split("  ", 1)
+    path, entries = Path(root) / MANIFEST_NAME, {}
+    for number, line in iter_text_lines(path):
+        digest, separator, name = line.partition("  ")
+        if not separator or not re.fullmatch(r"[0-9a-f]{64}", digest) or not name:
+            raise DataFormatError(
+                path, f"expected '<sha256 in hex>  <file name>', got {line[:80]!r}", line=number
+            )
         entries[name] = digest
     return entries
 
@@ -81,11 +87,17 @@ def main(argv: list[str] | None = None) -> int:
         "temporary folder and compare that too; exit 1 on any difference",
     )
     args = parser.parse_args(argv)
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out: {args.out} is a file; expected a folder for the samples")
     if not args.check:
         generate_samples(args.out)
         print(f"wrote {args.out} ({len(file_hashes(args.out))} files)")
         return 0
-    expected = read_manifest(args.out)
+    try:
+        expected = read_manifest(args.out)
+    except (DataFormatError, FileNotFoundError) as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
     problems = [f"in {args.out}: {p}" for p in manifest_differences(expected, file_hashes(args.out))]
     with tempfile.TemporaryDirectory() as tmp:
         generate_samples(Path(tmp) / "samples")

@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 from torch.utils.data import Dataset
 
-from minirec.data.errors import DataFormatError
-from minirec.data.io import iter_text_lines
+from minirec.data.errors import ID_TOKEN, DataFormatError, check_id_range
+from minirec.data.io import iter_text_lines, present
+from minirec.data.pictures import read_picture
 
 CATEGORIES: tuple[str, ...] = ("top", "bottom", "shoe")
 #: Accepted tuple headers: three slots, or two tops for the variable-length variants.
@@ -38,12 +38,9 @@ FITB_CANDIDATES = 4
 
 
 def _parse_int(path: Path, number: int, column: str, text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise DataFormatError(
-            path, f"column {column!r} should be an integer, got {text!r}", line=number
-        ) from None
+    if not ID_TOKEN.fullmatch(text.strip()):
+        raise DataFormatError(path, f"column {column!r} should be an integer, got {text!r}", line=number)
+    return int(text)
 
 
 def _check_range(path: Path, number: int, column: str, value: int, size: int, what: str) -> None:
@@ -95,6 +92,8 @@ def _parse_outfit(
     ]
     if num_users is not None:
         _check_range(path, number, "user", row[0], num_users, "user")
+    elif row[0] < 0:
+        raise DataFormatError(path, f"column 'user' should be a user id >= 0, got {row[0]}", line=number)
     for k, category in enumerate(slots, start=1):
         second_top = len(slots) == 4 and k == 2
         if second_top and row[k] == -1:
@@ -111,7 +110,7 @@ def _parse_outfit(
 def tuple_file(root: str | Path, name: str) -> Path:
     """``root/name``, or ``root/name.csv`` when only that exists."""
     plain, csv = Path(root) / name, Path(root) / f"{name}.csv"
-    return csv if csv.exists() and not plain.exists() else plain
+    return csv if present(csv) and not present(plain) else plain
 
 
 def read_image_list(path: str | Path, image_root: str | Path | None = None) -> list[str]:
@@ -141,6 +140,8 @@ def read_tuples(
     path = Path(path)
     header, rows = _header_and_rows(path)
     slots = _outfit_slots(path, header)
+    if not rows:
+        raise DataFormatError(path, "a header but no outfits; expected at least one row", line=2)
     out = np.empty((len(rows), 1 + len(slots)), np.int64)
     for r, (number, values) in enumerate(rows):
         out[r] = _parse_outfit(path, number, slots, values, num_users, num_items)
@@ -172,6 +173,12 @@ def read_fitb(path: str | Path, num_items: dict[str, int] | None = None) -> np.n
         )
     slots = _outfit_slots(path, header[:width])
     candidates = len(header) // width
+    if candidates < 2:
+        raise DataFormatError(
+            path, f"{candidates} candidate outfit per question; expected at least 2 (the truth first)", line=1
+        )
+    if not rows:
+        raise DataFormatError(path, "a header but no questions; expected at least one row", line=2)
     out = np.empty((len(rows), candidates, width), np.int64)
     for r, (number, values) in enumerate(rows):
         for c in range(candidates):
@@ -199,10 +206,21 @@ def read_item_records(path: str | Path, expected: int) -> list[dict[str, Any]]:
             record = json.loads(line)
         except json.JSONDecodeError as err:
             raise DataFormatError(path, f"not a JSON object ({err.msg})", line=number) from None
+        except RecursionError:
+            raise DataFormatError(path, "nested too deeply; expected an item record", line=number) from None
         for key in ("id", "text", "attributes"):
             if not isinstance(record, dict) or key not in record:
                 raise DataFormatError(path, f"missing field {key!r}", line=number)
-        if record["id"] != number - 1:
+        attributes = record["attributes"]
+        if not isinstance(record["text"], str):
+            raise DataFormatError(
+                path, f"field 'text' should be a string, got {record['text']!r}", line=number
+            )
+        if not isinstance(attributes, dict) or not all(isinstance(v, str) for v in attributes.values()):
+            raise DataFormatError(
+                path, f"field 'attributes' should map names to strings, got {attributes!r}", line=number
+            )
+        if isinstance(record["id"], bool) or record["id"] != number - 1:
             raise DataFormatError(
                 path, f"field 'id' should be {number - 1} (the line index), got {record['id']!r}", line=number
             )
@@ -253,16 +271,18 @@ class PolyvoreU:
             s: {
                 k: read_tuples(tuple_file(root, f"tuples_{s}_{k}"), num_items=num_items)
                 for k in ("posi", "nega", "nega_hard")
-                if tuple_file(root, f"tuples_{s}_{k}").exists()
+                if present(tuple_file(root, f"tuples_{s}_{k}"))
             }
             for s in splits
         }
-        num_users = 1 + max(
-            (int(t[:, 0].max()) for kinds in raw.values() for t in kinds.values() if len(t)), default=-1
-        )
+        users = {int(u) for kinds in raw.values() for t in kinds.values() for u in np.unique(t[:, 0])}
+        _, holder = max((int(t[:, 0].max()), (s, k)) for s, kinds in raw.items() for k, t in kinds.items())
+        num_users = 1 + check_id_range(tuple_file(root, f"tuples_{holder[0]}_{holder[1]}"), "user", users)
         for split, kinds in raw.items():
             if "posi" not in kinds:
-                raise FileNotFoundError(f"{root / f'tuples_{split}_posi'}: no such file")
+                raise FileNotFoundError(
+                    f"{root / f'tuples_{split}_posi'}: no such file; expected the positives of {split}"
+                )
             for kind, table in kinds.items():
                 if kind != "posi" and table.shape != kinds["posi"].shape:
                     raise DataFormatError(
@@ -274,10 +294,10 @@ class PolyvoreU:
         items = {
             c: read_item_records(root / f"items_{c}.jsonl", num_items[c])
             for c in CATEGORIES
-            if (root / f"items_{c}.jsonl").exists()
+            if present(root / f"items_{c}.jsonl")
         }
         fitb_path = tuple_file(root, "fill_in_blank_test")
-        fitb = read_fitb(fitb_path, num_items) if fitb_path.exists() else None
+        fitb = read_fitb(fitb_path, num_items) if present(fitb_path) else None
         return cls(root, image_dir, images, raw, num_users, items, fitb)
 
     @property
@@ -294,9 +314,8 @@ class PolyvoreU:
         return self.image_dir / self.images[category][item]
 
     def load_image(self, category: str, item: int) -> np.ndarray:
-        """The item's picture as an ``(H, W, 3)`` uint8 array."""
-        with Image.open(self.image_path(category, item)) as image:
-            return np.array(image.convert("RGB"))  # a writable copy
+        """The item's picture as an ``(H, W, 3)`` uint8 array, checked (see :func:`read_picture`)."""
+        return read_picture(self.image_path(category, item))
 
 
 class ItemImages(Dataset):

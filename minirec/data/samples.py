@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from minirec.data import fashion_world as fw
 from minirec.data.amazon import ItemMeta, read_metadata
+from minirec.data.io import iter_text_lines
+from minirec.data.pictures import read_picture
 from minirec.data.polyvore import PolyvoreU
 from minirec.data.sequences import LeaveOneOut, read_item_attributes, read_sequences
 from minirec.data.shopping_world import CatalogueTruth, ShopperTaste
@@ -79,16 +80,19 @@ class ShoppingSample:
         """Category-path leaves of an item, e.g. ``['Moisturizer']`` or two for multi-label ones."""
         return [path[-1] for path in self.meta[self.item_names[item - 1]].categories]
 
+    def image_path(self, item: int) -> Path:
+        return self.root / self.meta[self.item_names[item - 1]].image_url
+
     def image(self, item: int) -> np.ndarray:
-        with Image.open(self.root / self.meta[self.item_names[item - 1]].image_url) as image:
-            return np.array(image.convert("RGB"))  # a writable copy
+        """The item's picture as an ``(H, W, 3)`` uint8 array, checked (see :func:`read_picture`)."""
+        return read_picture(self.image_path(item))
 
     def split(self) -> LeaveOneOut:
         return LeaveOneOut.split(self.sequences, num_items=self.num_items)
 
 
 def _lines(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8").splitlines()
+    return [line for _, line in iter_text_lines(path)]
 
 
 def load_shopping(root: str | Path | None = None) -> ShoppingSample:

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from minirec.data.errors import DataFormatError
-from minirec.data.io import iter_text_lines
+from minirec.data.errors import ID_TOKEN, DataFormatError, check_id_range
+from minirec.data.io import iter_text_lines, present
 
 
 def read_sequences(path: str | Path) -> dict[int, list[int]]:
@@ -27,13 +27,12 @@ def read_sequences(path: str | Path) -> dict[int, list[int]]:
         if not line.strip():
             continue
         tokens = line.split()
-        try:
-            ids = [int(t) for t in tokens]
-        except ValueError:
-            bad = next(t for t in tokens if not t.lstrip("-").isdigit())
+        bad = next((t for t in tokens if not ID_TOKEN.fullmatch(t)), None)
+        if bad is not None:
             raise DataFormatError(
                 path, f"expected integer ids 'uid i1 i2 ...', got token {bad!r}", line=number
-            ) from None
+            )
+        ids = [int(t) for t in tokens]
         user, items = ids[0], ids[1:]
         if not items:
             raise DataFormatError(
@@ -48,6 +47,8 @@ def read_sequences(path: str | Path) -> dict[int, list[int]]:
         sequences[user] = items
     if not sequences:
         raise DataFormatError(path, "no sequences found; expected lines 'uid i1 i2 ...'")
+    check_id_range(path, "user", set(sequences))
+    check_id_range(path, "item", {i for items in sequences.values() for i in items})
     return sequences
 
 
@@ -55,22 +56,40 @@ def read_item_attributes(path: str | Path, num_items: int | None = None) -> dict
     """``{item id: [attribute ids]}`` from ``{"item id": [attribute ids]}`` JSON."""
     path = Path(path)
     text = "\n".join(line for _, line in iter_text_lines(path))
+
+    def refuse_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        keys = [k for k, _ in pairs]
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise DataFormatError(path, f"item ids {repeated[:5]} appear more than once; expected each once")
+        return dict(pairs)
+
     try:
-        raw = json.loads(text)
+        raw = json.loads(text, object_pairs_hook=refuse_duplicates)
     except json.JSONDecodeError as err:
         raise DataFormatError(path, f"not valid JSON ({err.msg})", line=err.lineno) from None
+    except RecursionError:
+        raise DataFormatError(path, 'nested too deeply; expected {"item id": [attribute ids]}') from None
     if not isinstance(raw, dict):
         raise DataFormatError(path, 'expected a JSON object {"item id": [attribute ids]}')
     attributes: dict[int, list[int]] = {}
     for key, value in raw.items():
-        if not key.isdigit():
-            raise DataFormatError(path, f"key {key!r} should be an integer item id")
+        if not ID_TOKEN.fullmatch(key) or int(key) < 1:
+            raise DataFormatError(path, f"key {key!r} should be an integer item id >= 1")
         item = int(key)
         if num_items is not None and not 1 <= item <= num_items:
             raise DataFormatError(path, f"unknown item id {item}; expected 1..{num_items}")
-        if not isinstance(value, list) or not all(isinstance(a, int) and a >= 1 for a in value):
+        is_id = (
+            [isinstance(a, int) and not isinstance(a, bool) and a >= 1 for a in value]
+            if isinstance(value, list)
+            else []
+        )
+        if not isinstance(value, list) or not all(is_id):
             raise DataFormatError(path, f"item {key}: expected a list of attribute ids >= 1, got {value!r}")
         attributes[item] = value
+    used = {a for values in attributes.values() for a in values}
+    if used:
+        check_id_range(path, "attribute", used)
     return attributes
 
 
@@ -143,7 +162,10 @@ def find_dataset(folder: Path) -> tuple[Path, Path | None]:
     """The sequence file of ``folder`` and its attribute file (``<name>_item2attributes.json``)."""
     attributes = sorted(folder.glob("*_item2attributes.json"))
     candidates = [folder / (a.name[: -len("_item2attributes.json")] + ".txt") for a in attributes]
-    sequences = [c for c in candidates if c.exists()] or sorted(folder.glob("*.txt"))
+    lists = {"user_list.txt", "item_list.txt", "attribute_list.txt"}  # written beside it by the converter
+    sequences = [c for c in candidates if c.exists()] or sorted(
+        p for p in folder.glob("*.txt") if p.name not in lists
+    )
     if len(sequences) != 1:
         raise DataFormatError(
             folder,
@@ -152,6 +174,24 @@ def find_dataset(folder: Path) -> tuple[Path, Path | None]:
         )
     paired = sequences[0].with_name(sequences[0].stem + "_item2attributes.json")
     return sequences[0], paired if paired.exists() else None
+
+
+MIN_ATTRIBUTE_COVERAGE = 0.5
+
+
+def check_attribute_coverage(path: Path, attributes: dict[int, list[int]], num_items: int) -> None:
+    """Refuse an attribute file that describes too few items, or none with any attribute.
+
+    A model fed attributes for a handful of items trains on zero vectors for all the others: the
+    run looks fine and means nothing. Items without attributes may be listed with ``[]``.
+    """
+    described = sum(1 for values in attributes.values() if values)
+    if described < MIN_ATTRIBUTE_COVERAGE * num_items:
+        raise DataFormatError(
+            path,
+            f"attributes for {described} of {num_items} items; expected at least "
+            f"{MIN_ATTRIBUTE_COVERAGE:.0%} of the catalogue (or move the file away to run without them)",
+        )
 
 
 @dataclass(frozen=True)
@@ -167,8 +207,16 @@ class SequenceFolder:
     def load(cls, folder: str | Path) -> SequenceFolder:
         sequence_file, attribute_file = find_dataset(Path(folder))
         sequences = read_sequences(sequence_file)
-        num_items = max(max(s) for s in sequences.values())
-        attributes = read_item_attributes(attribute_file, num_items) if attribute_file else None
+        item_list = sequence_file.with_name("item_list.txt")
+        declared = sum(1 for _ in iter_text_lines(item_list)) if present(item_list) else None
+        num_items = check_id_range(
+            sequence_file, "item", {i for s in sequences.values() for i in s}, declared
+        )
+        num_items = declared or num_items
+        attributes = None
+        if attribute_file is not None:
+            attributes = read_item_attributes(attribute_file, num_items)
+            check_attribute_coverage(attribute_file, attributes, num_items)
         return cls(sequence_file, sequences, num_items, attributes)
 
     def split(self) -> LeaveOneOut:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any, Generic, NoReturn, TypeVar
 import torch
 
 from minirec.core.runtime import choose_device
+from minirec.data.errors import DataFormatError
 from minirec.experiments.runs import Run, save_run, summarise
 
 C = TypeVar("C", bound="ExperimentConfig")
@@ -217,6 +219,20 @@ def configs_from_arguments(experiment: Experiment[C, Any], args: argparse.Namesp
     return [experiment.config_class(**{n: getattr(args, n) for n in names}, seed=seed) for seed in args.seeds]
 
 
+def unwritable(path: Path) -> str | None:
+    """Why a file could not be written at ``path`` (checked before any training), or ``None``."""
+    folder = path.parent
+    while not folder.exists():
+        if folder.is_symlink():
+            return f"expected a writable folder, but {folder} is a broken symbolic link"
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"expected a writable folder, but {folder} is a file"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"expected a writable folder, but {folder} is not writable"
+    return None
+
+
 def run_files(save: Path, seeds: Sequence[int]) -> list[Path]:
     """Where each seed's record goes: ``save`` itself for one seed, ``<stem>-seed<N>.json`` for several."""
     if len(seeds) == 1:
@@ -239,12 +255,17 @@ def run_command(experiment: Experiment[Any, Any], argv: Sequence[str] | None = N
         refuse(parser, error)
     if args.save is not None and (args.save.is_dir() or args.save.suffix != ".json"):
         parser.error(f"argument --save: got {str(args.save)!r}, expected a file name ending in .json")
+    if args.save is not None and (problem := unwritable(args.save)):
+        parser.error(f"argument --save: got {str(args.save)!r}, {problem}")
     if args.data is None and experiment.data_required:
         parser.error("argument --data: required (a dataset folder)")
     if args.data is not None and not args.data.is_dir():
         parser.error(f"argument --data: {str(args.data)!r} is not a folder")
     device = choose_device(args.device)
-    data = experiment.load(args.data, device)
+    try:
+        data = experiment.load(args.data, device)
+    except (DataFormatError, FileNotFoundError) as error:  # bad data: the message names file and line
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
     try:
         experiment.check(configs[0], data)
     except ConfigError as error:

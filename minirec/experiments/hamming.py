@@ -210,13 +210,14 @@ def thread_summary() -> str:
 
 
 def _positive_ints(text: str) -> list[int]:
+    """``"1e6,2000"`` -> ``[1000000, 2000]``: whole positive numbers, scientific notation allowed."""
     try:
-        values = [int(float(part)) for part in text.split(",") if part.strip()]
+        values = [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive numbers, got {text!r}")
-    return values
+    if not values or min(values) < 1 or not all(v.is_integer() for v in values):
+        raise argparse.ArgumentTypeError(f"expected whole positive numbers, got {text!r}")
+    return [int(v) for v in values]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -243,6 +244,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--bits must be multiples of 8 (whole bytes), got {args.bits}")
     if args.k < 1 or args.repeats < 1:
         parser.error("--k and --repeats must be >= 1")
+    if args.k > min(args.sizes):
+        parser.error(f"argument --k: got {args.k}, expected at most the smallest --sizes ({min(args.sizes)})")
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"argument --threads: got {args.threads}, expected a number >= 1")
     if args.threads is not None:
         import faiss
 

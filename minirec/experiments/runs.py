@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from minirec.data.errors import DataFormatError
-from minirec.data.io import atomic_write_json
+from minirec.data.io import atomic_write_json, iter_text_lines
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,13 @@ def save_run(path: str | Path, run: Run) -> None:
 
 def load_run(path: str | Path) -> Run:
     """Read one run file; a missing field or a non-numeric metric names the file and the field."""
+    text = "\n".join(line for _, line in iter_text_lines(path))  # names the file and line of bad UTF-8
     try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        record = json.loads(text)
     except json.JSONDecodeError as error:
         raise DataFormatError(path, f"not JSON ({error.msg})", line=error.lineno) from None
+    except RecursionError:
+        raise DataFormatError(path, "nested too deeply; expected a run record") from None
     if not isinstance(record, dict):
         raise DataFormatError(path, f"expected a JSON object, got {type(record).__name__}")
     for key, kind in (("name", str), ("experiment", str), ("config", dict), ("metrics", dict)):

@@ -90,12 +90,28 @@ def load(folder: Path | None, device: torch.device) -> Benchmark:
     return Benchmark(folder, dataset.split(), features, len(dataset.sequences))
 
 
+def fewest_items_to_sample(split: LeaveOneOut) -> tuple[int, int]:
+    """``(user, items)``: the user with the fewest never-interacted items to draw negatives from."""
+    return min(
+        ((u, split.num_items - len(set(split.history(u, "test")) | {split.test[u]})) for u in split.train),
+        key=lambda pair: pair[1],
+    )
+
+
 def check(config: SeqRecBenchmark, data: Benchmark) -> None:
     if data.features is None and any(m != "sasrec" for m in config.models):
         raise ConfigError(
             "models",
             ",".join(config.models),
             f"sasrec only: {data.folder} has no <name>_item2attributes.json",
+        )
+    user, available = fewest_items_to_sample(data.split)
+    if config.negatives > available:
+        raise ConfigError(
+            "negatives",
+            config.negatives,
+            f"at most {available}: user {user} leaves only {available} of the "
+            f"{data.split.num_items} items to sample negatives from",
         )
 
 

@@ -2,7 +2,8 @@
 
 A cache entry is one ``.npz`` file named ``<name>-<key hash>.npz``; the key is any JSON-able
 dict (data fingerprint, encoder settings, code version). Files are written atomically, so an
-interrupted run never leaves a truncated entry that a later run would trust.
+interrupted run never leaves a truncated entry; an entry damaged some other way (a full disk, a
+copy cut short) is verified on read, reported in one line and computed again.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import hashlib
 import io
 import json
 import os
+import sys
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -38,6 +41,11 @@ class FeatureCache:
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else cache_root()
+        if self.root.exists() and not self.root.is_dir():
+            raise NotADirectoryError(
+                f"{self.root}: the feature cache folder is a file; expected a folder "
+                "(set MINIREC_CACHE to another path, or move the file away)"
+            )
 
     def path(self, name: str, key: dict) -> Path:
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
@@ -48,10 +56,21 @@ class FeatureCache:
     ) -> dict[str, np.ndarray]:
         path = self.path(name, key)
         if path.exists():
-            with np.load(path) as stored:
-                return {k: stored[k] for k in stored.files}
+            stored = read_entry(path)
+            if stored is not None:
+                return stored
+            print(f"feature cache: {path} is damaged; computing it again", file=sys.stderr)
         arrays = compute()
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as bool
         atomic_write_bytes(path, buffer.getvalue())
         return arrays
+
+
+def read_entry(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays of a cache entry, or ``None`` when the file is empty, truncated or not an ``.npz``."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return {k: stored[k] for k in stored.files}
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, AttributeError):
+        return None

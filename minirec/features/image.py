@@ -18,6 +18,8 @@ import torch
 import torchvision
 from torch import nn
 
+from minirec.data.errors import DataFormatError
+from minirec.data.io import load_torch_file
 from minirec.features.selfsupervised import PretrainConfig, pretrain
 
 #: Penultimate-layer width of each supported torchvision constructor.
@@ -38,9 +40,14 @@ def torchvision_backbone(name: str, weights_path: str | Path | None = None) -> t
     model = getattr(torchvision.models, name)(weights=None)
     if weights_path is not None:
         path = Path(weights_path).expanduser()
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(f"{path}: no such weights file (expected a torch.save'd state_dict)")
-        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        state = load_torch_file(path, f"a torch.save'd state_dict of {name}")
+        try:
+            model.load_state_dict(state)
+        except (RuntimeError, TypeError, AttributeError) as err:
+            message = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise DataFormatError(path, f"does not fit torchvision's {name} ({message})") from None
     if name.startswith("resnet"):
         model.fc = nn.Identity()
     else:  # alexnet, vgg: drop the last classifier layer, keep fc6 -> fc7 (+ ReLU, dropout)

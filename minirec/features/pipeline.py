@@ -25,7 +25,9 @@ import numpy as np
 import torch
 
 from minirec.core.runtime import isolated_seed
-from minirec.data.polyvore import CATEGORIES, ItemImages, PolyvoreU
+from minirec.data.errors import DataFormatError
+from minirec.data.pictures import check_same_size
+from minirec.data.polyvore import CATEGORIES, PolyvoreU
 from minirec.features.cache import FeatureCache, fingerprint_files
 from minirec.features.categories import multi_hot, vocabulary_ids
 from minirec.features.image import (
@@ -43,7 +45,10 @@ MULTI_HOT_KEYS = ("category", "style", "colour", "pattern")
 
 def item_images(data: PolyvoreU) -> torch.Tensor:
     """All item pictures, categories in order, as one ``(items, 3, H, W)`` tensor in [0, 1]."""
-    return torch.stack([ItemImages(data, c)[i][0] for c in CATEGORIES for i in range(data.num_items[c])])
+    paths = [data.image_path(c, i) for c in CATEGORIES for i in range(data.num_items[c])]
+    pictures = [data.load_image(c, i) for c in CATEGORIES for i in range(data.num_items[c])]
+    check_same_size(paths, pictures)
+    return torch.stack([torch.from_numpy(p).permute(2, 0, 1).float().div(255.0) for p in pictures])
 
 
 def item_records(data: PolyvoreU) -> list[dict]:
@@ -102,6 +107,19 @@ def seeded(compute: Callable[[], dict[str, np.ndarray]]) -> Callable[[], dict[st
     return run
 
 
+def check_attribute_keys(data: PolyvoreU) -> None:
+    """Every item record carries the attributes the multi-hot table is built from (before any work)."""
+    for category, records in data.items.items():
+        for index, record in enumerate(records):
+            missing = [k for k in MULTI_HOT_KEYS if k not in record["attributes"]]
+            if missing:
+                raise DataFormatError(
+                    data.root / f"items_{category}.jsonl",
+                    f"item {index}: attributes lack {missing}; expected {list(MULTI_HOT_KEYS)}",
+                    line=index + 1,
+                )
+
+
 def environment_key(device: torch.device | str) -> dict:
     """What trained features depend on besides the data: code version, torch, device, CPU threads.
 
@@ -126,6 +144,7 @@ def fashion_features(
     device: torch.device | str = "cpu",
 ) -> dict[str, dict[str, np.ndarray]]:
     """``features[modality][category]``: float32 arrays, one row per item, cached on disk."""
+    check_attribute_keys(data)
     cache = cache or FeatureCache()
     key = {"data": data_fingerprint(data)} | environment_key(device)
     visual = cache.load_or_compute(
@@ -163,9 +182,9 @@ def shopping_features(
     key = {"data": fingerprint_files(files + pictures)} | environment_key(device)
 
     def image_rows() -> dict[str, np.ndarray]:
-        images = torch.stack(
-            [torch.from_numpy(sample.image(i)).permute(2, 0, 1).float() / 255 for i in items]
-        )
+        pictures = [sample.image(i) for i in items]
+        check_same_size([sample.image_path(i) for i in items], pictures)
+        images = torch.stack([torch.from_numpy(p).permute(2, 0, 1).float() / 255 for p in pictures])
         encoder, _ = train_contrastive_cnn(images, device=device)
         return {"rows": extract_features(encoder, images, device=device).numpy()}
 

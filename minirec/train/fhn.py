@@ -18,7 +18,8 @@ import torch
 
 from minirec.core.loop import Batch, History, fit
 from minirec.core.runtime import numpy_generator
-from minirec.data.io import atomic_write_bytes
+from minirec.data.errors import DataFormatError
+from minirec.data.io import atomic_write_bytes, load_torch_file
 from minirec.hashing.relax import BetaSchedule
 from minirec.models.fhn import FashionHashNet, FHNConfig
 from minirec.train.losses import bpr_loss, visual_semantic_loss
@@ -163,8 +164,15 @@ def save_checkpoint(model: FashionHashNet, path: str | Path) -> None:
 
 def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> FashionHashNet:
     """A :class:`FashionHashNet` restored from :func:`save_checkpoint` (features come from the file)."""
-    stored = torch.load(path, map_location=device, weights_only=False)
-    config = FHNConfig(**stored["config"])
+    stored = load_torch_file(path, "a Fashion Hash Net checkpoint (save_checkpoint)", map_location=device)
+    if not (isinstance(stored, dict) and isinstance(stored.get("config"), dict) and "state" in stored):
+        raise DataFormatError(
+            path, "expected a checkpoint {'config': ..., 'state': ...} from save_checkpoint"
+        )
+    try:
+        config = FHNConfig(**stored["config"])
+    except TypeError as err:
+        raise DataFormatError(path, f"its config does not fit this minirec ({err})") from None
     state = stored["state"]
     features = {
         m: {c: state[f"features_{m}_{c}"] for c in dict.fromkeys(config.slots)} for m in config.feature_dims
