@@ -105,5 +105,5 @@ def test_a_damaged_cache_entry_is_named_and_computed_again(tmp_path, capsys, dam
 
 def test_a_cache_root_that_is_a_file_fails_before_any_work(tmp_path):
     (tmp_path / "cache").write_text("not a folder")
-    with pytest.raises(NotADirectoryError, match="cache: the feature cache folder is a file"):
+    with pytest.raises(DataFormatError, match="cache: the feature cache folder is a file"):
         FeatureCache(tmp_path / "cache")

@@ -97,12 +97,12 @@ def test_stale_temporaries_of_a_killed_write_are_cleaned(tmp_path):
 def test_a_file_is_never_replaced_by_a_folder(tmp_path):
     user_file = tmp_path / "notes.txt"
     user_file.write_text("mine")
-    with pytest.raises(NotADirectoryError, match="notes.txt: exists and is not a directory"):
+    with pytest.raises(DataFormatError, match="notes.txt: exists and is not a directory"):
         with atomic_directory(user_file):
             pass
     assert user_file.read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
 def test_writing_over_a_directory_is_refused(tmp_path):
-    with pytest.raises(IsADirectoryError, match="is a directory; expected a file path"):
+    with pytest.raises(DataFormatError, match="is a directory; expected a file path"):
         atomic_write_text(tmp_path, "x")

@@ -146,7 +146,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
     path = Path(path)
     if path.is_dir():
-        raise IsADirectoryError(f"{path}: is a directory; expected a file path to write")
+        raise DataFormatError(path, "is a directory; expected a file path to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path.parent, path.name)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -186,7 +186,7 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     """
     target = Path(target).resolve()
     if target.exists() and not target.is_dir():
-        raise NotADirectoryError(f"{target}: exists and is not a directory; expected a folder to (re)build")
+        raise DataFormatError(target, "exists and is not a directory; expected a folder to (re)build")
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(target.parent, target.name)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))

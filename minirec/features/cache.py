@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from minirec.data.errors import DataFormatError
 from minirec.data.io import atomic_write_bytes
 
 
@@ -42,9 +43,10 @@ class FeatureCache:
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else cache_root()
         if self.root.exists() and not self.root.is_dir():
-            raise NotADirectoryError(
-                f"{self.root}: the feature cache folder is a file; expected a folder "
-                "(set MINIREC_CACHE to another path, or move the file away)"
+            raise DataFormatError(
+                self.root,
+                "the feature cache folder is a file; expected a folder "
+                "(set MINIREC_CACHE to another path, or move the file away)",
             )
 
     def path(self, name: str, key: dict) -> Path:
