@@ -9,7 +9,7 @@ LOCK   := requirements/lock.txt
 # What `make typecheck` checks (mypy, configured in pyproject.toml under [tool.mypy]).
 TYPED  := minirec/core minirec/hashing minirec/models minirec/train minirec/experiments
 
-.PHONY: help install run test check lint typecheck lock data lab bench assignments notebooks clean
+.PHONY: help install run test check lint typecheck lock data lab bench bench-seq assignments notebooks clean
 
 help:
 	@echo "make run        create .venv, execute every notebook into build/, print the results table"
@@ -22,6 +22,7 @@ help:
 	@echo "make data       regenerate data_samples/ bit for bit (seeded)"
 	@echo "make lab        open JupyterLab on notebooks/"
 	@echo "make bench      time top-10 search: float32 vs packed binary codes (numpy, faiss); one table"
+	@echo "make bench-seq DATA=DIR [SEEDS=0,1,2] [ROWS=sasrec-bce,...]  sequential models vs published rows"
 	@echo "make assignments  student versions of every notebook (nbgrader) in build/nbgrader/release/"
 	@echo "make notebooks  refresh the committed notebook outputs from a fresh run (maintainers)"
 	@echo "make clean      remove build/ and .venv/"
@@ -80,6 +81,14 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m minirec.experiments.hamming
+
+# The sequential models against the published numbers on a real sequence folder (e.g. the S3-Rec
+# split of Amazon Beauty): one Markdown table. About 50 minutes per seed for every row on 2 cores.
+SEEDS ?= 0
+ROWS  ?= sasrec-bce,sasrec-ce,sasrec-sampled,fusion-ce
+bench-seq: $(STAMP)
+	@test -n "$(DATA)" || { echo "make bench-seq: set DATA=<folder with <name>.txt>"; exit 2; }
+	$(PY) -m minirec.experiments.seqbench --data $(DATA) --seeds $(SEEDS) --rows $(ROWS)
 
 assignments: $(STAMP)
 	$(PY) -m minirec.course.assignments

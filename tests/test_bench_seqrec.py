@@ -69,6 +69,9 @@ def test_runs_both_models_prints_both_protocols_and_saves_each_seed(tmp_path, ca
         (["--dropout", "1.5"], "argument --dropout: got 1.5, expected a number <= 0.95"),
         (["--negatives", "0"], "argument --negatives: got 0, expected a number >= 1"),
         (["--epochs", "-1"], "argument --epochs: got -1, expected a number >= 1"),
+        (["--loss", "hinge"], "argument --loss: got 'hinge', expected one of bce, ce, sampled"),
+        (["--init", "zeros"], "argument --init: got 'zeros', expected one of scaled, xavier"),
+        (["--adam-beta2", "1.5"], "argument --adam-beta2: got 1.5, expected a number <= 0.9999"),
     ],
 )
 def test_usage_errors_before_reading_data(tmp_path, argv, message, capsys):
@@ -89,6 +92,15 @@ def test_the_data_decide_which_models_can_run(tmp_path, capsys):
     assert error.value.code == 2 and "no <name>_item2attributes.json" in capsys.readouterr().err
 
 
+def test_post_norm_is_refused_for_the_fusion_model_before_training(tmp_path, capsys):
+    folder = write_dataset(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main(["--data", str(folder), "--norm", "post"])  # both models by default
+    assert stop.value.code == 2
+    assert "argument --norm: got 'post', expected pre with the fusion model" in capsys.readouterr().err
+    assert "sasrec:" not in capsys.readouterr().out  # nothing trained
+
+
 def test_more_negatives_than_a_user_leaves_is_refused_before_training(tmp_path, capsys):
     folder = write_dataset(tmp_path)  # 40 items; each user bought 6 distinct ones
     with pytest.raises(SystemExit) as stop:
@@ -107,3 +119,40 @@ def test_a_malformed_dataset_is_a_clear_error_not_a_traceback(tmp_path, capsys):
     assert f"{tmp_path / 'Tiny.txt'}, line 2: expected integer ids 'uid i1 i2 ...', got token '²'" in (
         capsys.readouterr().err
     )
+
+
+@pytest.mark.slow
+def test_reference_benchmark_prints_measured_heuristic_and_published_rows(tmp_path, capsys):
+    from minirec.experiments import seqbench
+
+    folder = write_dataset(tmp_path)
+    rows = "sasrec-bce,sasrec-sampled,fusion-ce"
+    assert (
+        seqbench.main(["--data", str(folder), "--rows", rows, "--epochs-scale", "0.02", "--negatives", "20"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    for label in (
+        "most popular",
+        "item transitions",
+        "oracle",
+        *rows.split(","),
+        "pmixer/SASRec.pytorch",
+        "DIF-SR",
+    ):
+        assert label in out, label
+    assert "sasrec-ce (" not in out  # only the rows asked for are trained
+    rows = {line.split(" | ")[0]: line.split(" | ") for line in out.splitlines() if line.startswith("| ")}
+    assert rows["| **sasrec-bce**"][4:6] == ["1", "1"]  # epochs: 50 x 0.02; one thread, as pmixer was timed
+    assert rows["| **fusion-ce**"][5] == "1"
+    assert rows["| most popular"][3] == "all 30"
+
+
+def test_reference_benchmark_refuses_rows_the_data_cannot_run(tmp_path, capsys):
+    from minirec.experiments import seqbench
+
+    folder = write_dataset(tmp_path, with_attributes=False)
+    with pytest.raises(SystemExit) as exit_info:
+        seqbench.main(["--data", str(folder), "--rows", "fusion-ce"])
+    assert exit_info.value.code == 2
+    assert "--rows" in capsys.readouterr().err

@@ -156,14 +156,64 @@ def test_evaluation_ranks_match_a_hand_built_scorer():
     assert ranks.sampled.tolist() == expected
 
 
+def test_sampled_softmax_ranks_each_target_against_the_shared_draw_written_out():
+    torch.manual_seed(0)
+    inputs = torch.tensor([[0, 1, 2, 3], [0, 0, 4, 5]])
+    targets = torch.tensor([[0, 2, 3, 6], [0, 0, 5, 7]])
+    drawn = torch.tensor([6, 1, 8, 3])  # 6 and 3 are targets of some positions: masked there only
+    model = SASRec(SASRecConfig(num_items=8, max_length=4, dim=8)).eval()
+    hidden = model(inputs)
+    scores = model.score_all(hidden)
+    expected = []
+    for b, t in [(b, t) for b in range(2) for t in range(4) if targets[b, t] != 0]:
+        target = int(targets[b, t])
+        others = [int(i) for i in drawn if int(i) != target]
+        logits = scores[b, t, [target, *others]]
+        expected.append(-torch.log_softmax(logits, dim=0)[0].item())
+    loss = next_item_loss(model, hidden, targets, drawn, "sampled").item()
+    assert loss == pytest.approx(float(np.mean(expected)), rel=1e-5)
+    with pytest.raises(ValueError, match="needs negatives"):
+        next_item_loss(model, hidden, targets, None, "sampled")
+    with pytest.raises(ValueError, match="sampled_negatives"):
+        SeqTrainConfig(loss="sampled", sampled_negatives=0)
+
+
+def test_post_norm_block_normalises_after_each_residual():
+    torch.manual_seed(0)
+    model = SASRec(SASRecConfig(num_items=8, max_length=4, dim=8, norm="post", dropout=0.0)).eval()
+    block, x = model.blocks[0], torch.randn(1, 4, 8)
+    allowed = attention_mask(torch.tensor([[1, 2, 3, 4]]))
+    attended, _ = block.attention(x, allowed)
+    by_hand = F.layer_norm(x + attended, (8,), block.attention_norm.weight, block.attention_norm.bias)
+    by_hand = F.layer_norm(by_hand + block.ffn(by_hand), (8,), block.ffn_norm.weight, block.ffn_norm.bias)
+    out, _ = block(x, allowed, torch.ones(1, 4, 1))
+    assert torch.allclose(out, by_hand, atol=1e-6)
+    with pytest.raises(ValueError, match="norm should be one of"):
+        SASRecConfig(num_items=8, norm="middle")
+
+
+def test_xavier_init_gives_item_rows_the_glorot_scale_and_a_zero_padding_row():
+    torch.manual_seed(0)
+    items = 4000
+    scaled = SASRec(SASRecConfig(num_items=items, dim=50))
+    xavier = SASRec(SASRecConfig(num_items=items, dim=50, init="xavier"))
+    rows = xavier.item_embedding.weight[1:]
+    assert rows.std().item() == pytest.approx((2 / (items + 1 + 50)) ** 0.5, rel=0.05)
+    assert scaled.item_embedding.weight[1:].std().item() == pytest.approx(50**-0.5, rel=0.05)
+    assert not xavier.item_embedding.weight[0].any()
+    assert xavier.blocks[0].attention.query.weight.std().item() == pytest.approx(0.1, rel=0.1)
+
+
 def test_training_lowers_the_loss_for_each_kind():
     sequences = {u: [(u + t) % 20 + 1 for t in range(8)] for u in range(1, 25)}
     split = LeaveOneOut.split(sequences, num_items=20)
-    for kind in ("sasrec", "fusion"):
+    for kind, loss in (("sasrec", "ce"), ("fusion", "ce"), ("sasrec", "sampled")):
         model = build_seqrec(kind, 20, {"category": np.eye(21, 4, dtype=np.float32)}, max_length=8, dim=16)
-        config = SeqTrainConfig(epochs=6, batch_size=8, lr=5e-3, aux_weight=0.1, loss="ce")
+        config = SeqTrainConfig(
+            epochs=6, batch_size=8, lr=5e-3, aux_weight=0.1, loss=loss, sampled_negatives=8
+        )
         history = train_seqrec(model, split.train, config, show_progress=False)
-        assert history["next item"][-1] < 0.8 * history["next item"][0], kind
+        assert history["next item"][-1] < 0.8 * history["next item"][0], (kind, loss)
         if kind == "fusion":
             assert "category" in history
 
@@ -223,3 +273,14 @@ def test_content_expert_refuses_what_it_cannot_be():
     with pytest.raises(ValueError, match="loss='ce'"):
         bce = SeqTrainConfig(epochs=1, loss="bce")
         train_seqrec(content_expert_model(), {1: [1, 2, 3]}, bce, show_progress=False)
+
+
+def test_item_transition_heuristic_counts_pairs_and_breaks_ties_by_popularity():
+    from minirec.evaluation.baselines import item_transition_scores
+
+    score = item_transition_scores({1: [1, 2, 3], 2: [1, 2, 4], 3: [2, 3]}, num_items=4)
+    scores = score([[1], [3, 2], [4], []])
+    popularity = np.array([0, 2, 3, 2, 1]) / 4  # counts / (max + 1): always below one transition
+    assert np.allclose(scores[0], popularity + [0, 0, 2, 0, 0])  # 1 -> 2 twice
+    assert np.allclose(scores[1], popularity + [0, 0, 0, 2, 1])  # after the last item, 2: 3 twice, 4 once
+    assert np.allclose(scores[2], popularity) and np.allclose(scores[3], popularity)  # 4 leads nowhere

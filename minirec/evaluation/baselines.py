@@ -1,6 +1,8 @@
-"""Non-learned reference scorers: popularity baselines and the oracle ceiling of the samples."""
+"""Non-learned reference scorers: popularity and transition heuristics, the oracle ceiling of the samples."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -28,6 +30,34 @@ def most_popular_scores(train: dict[int, list[int]], num_items: int) -> np.ndarr
     for sequence in train.values():
         np.add.at(counts, sequence, 1.0)
     return counts
+
+
+def item_transition_scores(
+    train: dict[int, list[int]], num_items: int
+) -> Callable[[list[list[int]]], np.ndarray]:
+    """The first-order item heuristic: after item ``i``, rank ``j`` by how often ``i -> j`` was seen.
+
+    Counts consecutive pairs in ``train``; ties (and items never seen after ``i``) are broken by
+    popularity, scaled below 1 so that it never outweighs one observed transition. Returns a
+    scorer ``histories -> (len(histories), num_items + 1)`` for :func:`evaluate_scores`.
+    """
+    pairs = [np.stack([s[:-1], s[1:]]) for s in map(np.asarray, train.values()) if len(s) >= 2]
+    before, after = np.concatenate(pairs, axis=1) if pairs else np.zeros((2, 0), np.int64)
+    keys, counts = np.unique(before.astype(np.int64) * (num_items + 1) + after, return_counts=True)
+    first, then = np.divmod(keys, num_items + 1)  # sorted by the first item
+    starts = np.searchsorted(first, np.arange(num_items + 2))
+    popularity = most_popular_scores(train, num_items)
+    tie_break = popularity / (popularity.max() + 1.0)
+
+    def score(histories: list[list[int]]) -> np.ndarray:
+        scores = np.tile(tie_break, (len(histories), 1))
+        for row, history in enumerate(histories):
+            last = history[-1] if history else 0
+            span = slice(starts[last], starts[last + 1])
+            scores[row, then[span]] += counts[span]
+        return scores
+
+    return score
 
 
 def category_transition_scores(

@@ -5,6 +5,12 @@ model, ``<name>_item2attributes.json`` (``{"item": [attribute ids]}``): the S3-R
 format, e.g. Amazon Beauty. Categories are the only modality there; the fusion model takes any
 non-empty subset of modalities. Prints HR@10 / NDCG@10 under both protocols (100 sampled
 negatives; full ranking with the history masked), all users evaluated on their last item.
+
+Item rows start Xavier-normal by default (``--init xavier``, pmixer/SASRec.pytorch's init): on a
+12k-item catalogue their scale, ``sqrt(2 / (N + d))``, is a tenth of ``1 / sqrt(d)``, and that
+is what kept minirec's SASRec below pmixer's on Beauty (README, "Benchmark: Amazon Beauty").
+``--init scaled`` is the notebooks' init. :mod:`minirec.experiments.seqbench` holds the presets
+that reproduce the published rows.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from minirec.experiments.config import (
 )
 from minirec.features.categories import category_table
 from minirec.models.fusion import FUSIONS
+from minirec.models.sasrec import INITS, NORMS
 from minirec.models.sequential import MODEL_KINDS, SequentialRecommender, build_seqrec
 from minirec.train.seqrec import LOSSES, SeqTrainConfig, train_seqrec
 
@@ -45,7 +52,13 @@ class SeqRecBenchmark(ExperimentConfig):
         metadata=option("models to train, one after the other", choices=MODEL_KINDS),
     )
     epochs: int = field(default=100, metadata=option("training epochs", minimum=1))
-    loss: str = field(default="bce", metadata=option("bce (SASRec's) or ce (full softmax)", choices=LOSSES))
+    loss: str = field(
+        default="bce",
+        metadata=option("bce (SASRec's), ce (full softmax) or sampled (sampled softmax)", choices=LOSSES),
+    )
+    sampled_negatives: int = field(
+        default=256, metadata=option("items drawn per batch for the sampled softmax", minimum=1)
+    )
     fusion: str = field(
         default="gate", metadata=option("fusion function of the fusion model", choices=FUSIONS)
     )
@@ -62,6 +75,20 @@ class SeqRecBenchmark(ExperimentConfig):
     )
     batch_size: int = field(default=128, metadata=option("training batch size", minimum=1))
     lr: float = field(default=1e-3, metadata=option("Adam learning rate", above=0))
+    adam_beta2: float = field(
+        default=0.999, metadata=option("Adam's beta2 (pmixer/SASRec.pytorch: 0.98)", above=0, maximum=0.9999)
+    )
+    blocks: int = field(default=2, metadata=option("attention blocks", minimum=1))
+    init: str = field(
+        default="xavier",
+        metadata=option(
+            "weight init: xavier (pmixer's; item rows N(0, 2/(N + d))) or scaled (N(0, 1/d))", choices=INITS
+        ),
+    )
+    norm: str = field(
+        default="pre",
+        metadata=option("SASRec blocks: pre (x + f(LN x)) or post (LN(x + f(x)), pmixer's)", choices=NORMS),
+    )
 
 
 @dataclass(frozen=True)
@@ -105,6 +132,8 @@ def check(config: SeqRecBenchmark, data: Benchmark) -> None:
             ",".join(config.models),
             f"sasrec only: {data.folder} has no <name>_item2attributes.json",
         )
+    if config.norm == "post" and "fusion" in config.models:
+        raise ConfigError("norm", config.norm, "pre with the fusion model (its blocks normalise first)")
     user, available = fewest_items_to_sample(data.split)
     if config.negatives > available:
         raise ConfigError(
@@ -149,12 +178,17 @@ def train_and_score(
         max_length=config.max_length,
         dim=config.dim,
         dropout=config.dropout,
+        blocks=config.blocks,
+        init=config.init,
+        norm=config.norm,
     )
     train = SeqTrainConfig(
         epochs=config.epochs,
         batch_size=config.batch_size,
         lr=config.lr,
+        adam_beta2=config.adam_beta2,
         loss=config.loss,
+        sampled_negatives=config.sampled_negatives,
         aux_weight=config.aux_weight if kind == "fusion" else 0.0,
     )
     start = time.perf_counter()

@@ -2,9 +2,11 @@
 
 Shapes: ``B`` batch, ``N`` outfit slots, ``D`` code length, ``F`` feature width.
 
-- A **hashing module** per (modality, category): ``Linear(F, F/2) -> ReLU -> Dropout ->
-  Linear(F/2, D, bias=False)`` then the code layer (``tanh(beta h)`` while training, ``sign`` at
-  test time). One module per category makes the codes *type-dependent*.
+- A **hashing module** per (modality, category): ``Linear(F, H) -> ReLU -> Dropout ->
+  Linear(H, D, bias=False)`` then the code layer (``tanh(beta h)`` while training, ``sign`` at
+  test time). One module per category makes the codes *type-dependent*. The hidden width ``H`` is
+  ``F/2`` unless ``FHNConfig.hidden_dims`` sets it (the official text module uses 1024), and
+  ``FHNConfig.input_dropout`` can add a Dropout before the first layer (the official image module).
 - **User codes**: one-hot user -> ``Linear(U, D, bias=False)`` -> code layer.
 - The **matching block** scores user ``u`` and outfit ``O = (x_1..x_N)``:
 
@@ -14,6 +16,11 @@ Shapes: ``B`` batch, ``N`` outfit slots, ``D`` code length, ``F`` feature width.
   (without the top-top pair when an outfit has two tops) and ``s = 10``. With one term only, it
   is doubled, keeping scores in ``[-2s, 2s]`` (the official code's convention). With visual and
   text codes the score is ``0.5 * (visual + text)``, with one shared user code.
+
+Binary codes are ``sign(h)`` with ``sign(0) = +1`` (:func:`minirec.hashing.relax.binarize`), so
+every entry is a bit and the packed, weighted-Hamming scoring of ``PackedFHN`` applies. The official
+code uses ``torch.sign``, whose ``sign(0) = 0``; the two agree unless a pre-activation is exactly 0
+(``minirec.models.official_fhn.exact_zero_codes`` counts them for a loaded checkpoint).
 """
 
 from __future__ import annotations
@@ -30,10 +37,31 @@ from minirec.hashing.relax import CodeLayer, set_beta
 
 TERMS = ("both", "preference", "compatibility")
 
+#: Feature widths of the official code: AlexNet's 4096-d fc7 (``polyvore/model/backbones.py``) and
+#: the 2400-d skip-thought sentence vectors (``polyvore/model/fashionnet.py``).
+OFFICIAL_FEATURE_DIMS: dict[str, int] = {"visual": 4096, "text": 2400}
+OFFICIAL_TEXT_HIDDEN = 1024  # ``TxtEncoder``: Linear(2400, 1024), whatever the code length
+OFFICIAL_DIM = 128  # ``dim`` of every official training config
+#: Official user counts of the variable-length data sets (``polyvore/param.py``), whose outfits are
+#: read as four slots, the second top duplicating the first when an outfit has one.
+OFFICIAL_VARIABLE_LENGTH_USERS = (519, 32)
+
+
+def official_slots(num_users: int) -> tuple[str, ...]:
+    """The outfit layout the official code infers from the number of users (``NetParam.setup``)."""
+    if num_users in OFFICIAL_VARIABLE_LENGTH_USERS:
+        return ("top", "top", "bottom", "shoe")
+    return ("top", "bottom", "shoe")
+
 
 @dataclass(frozen=True)
 class FHNConfig:
-    """Architecture of a Fashion Hash Net."""
+    """Architecture of a Fashion Hash Net.
+
+    ``hidden_dims`` (modality -> hidden width ``H``) and ``input_dropout`` (modality -> Dropout rate
+    before the first layer) default to ``F/2`` and no input Dropout for every modality missing from
+    them. :meth:`official` sets what the official configurations set.
+    """
 
     num_users: int
     feature_dims: dict[str, int]  # modality -> feature width F, e.g. {"visual": 64, "text": 64}
@@ -44,6 +72,8 @@ class FHNConfig:
     dropout: float = 0.5
     score_scale: float = 10.0
     init_std: float = 0.01
+    hidden_dims: dict[str, int] | None = None
+    input_dropout: dict[str, float] | None = None
 
     def __post_init__(self) -> None:
         if self.terms not in TERMS:
@@ -52,10 +82,83 @@ class FHNConfig:
             raise ValueError("feature_dims needs at least one modality, e.g. {'visual': 64}")
         if self.dim < 1:
             raise ValueError(f"dim (the code length D) must be >= 1, got {self.dim}")
+        for name, per_modality in (("hidden_dims", self.hidden_dims), ("input_dropout", self.input_dropout)):
+            unknown = set(per_modality or {}) - set(self.feature_dims)
+            if unknown:
+                raise ValueError(
+                    f"{name} names modalities {sorted(unknown)} that feature_dims lacks "
+                    f"(it has {sorted(self.feature_dims)})"
+                )
+        for modality, width in (self.hidden_dims or {}).items():
+            if width < 1:
+                raise ValueError(f"hidden_dims[{modality!r}] must be >= 1, got {width}")
+        for modality, rate in (self.input_dropout or {}).items():
+            if not 0 <= rate < 1:
+                raise ValueError(f"input_dropout[{modality!r}] must be in [0, 1), got {rate}")
+
+    def hidden_dim(self, modality: str) -> int:
+        """Hidden width ``H`` of the hashing modules of ``modality``: ``hidden_dims`` or ``F/2``."""
+        default = max(1, self.feature_dims[modality] // 2)
+        return (self.hidden_dims or {}).get(modality, default)
+
+    def input_dropout_rate(self, modality: str) -> float:
+        """Dropout rate applied to the features of ``modality`` before its first layer (0: none)."""
+        return (self.input_dropout or {}).get(modality, 0.0)
+
+    @classmethod
+    def official(
+        cls,
+        num_users: int,
+        feature_dims: Mapping[str, int] | None = None,
+        *,
+        dim: int = OFFICIAL_DIM,
+        slots: tuple[str, ...] | None = None,
+        hidden_dims: Mapping[str, int] | None = None,
+        terms: str = "both",
+    ) -> FHNConfig:
+        """The architecture of the official ``FashionNet`` (``cfg/train/FHN_VSE_T3_630.yaml``, ``_519``).
+
+        It sets: ``D = 128``; features 4096-d visual (AlexNet) and 2400-d text (skip-thought) unless
+        ``feature_dims`` names others; hidden widths ``F/2`` for the image module and 1024 for the text
+        module; Dropout 0.5 after the hidden layer of both and before the first layer of the image
+        module; both matching-block terms with learned diagonals (``hash_types: 3``); score scale 10;
+        ``tanh(beta h)`` codes; ``N(0, 0.01^2)`` initialisation; and the slots the official code
+        infers from ``num_users`` (four, two tops, for the 519- and 32-user data sets). The official
+        optimiser (SGD, momentum 0.9, per-group learning rates, 100 epochs, batch 64, gamma 1) is a
+        training setting, not part of this config.
+        """
+        widths = dict(OFFICIAL_FEATURE_DIMS if feature_dims is None else feature_dims)
+        unknown = set(widths) - set(OFFICIAL_FEATURE_DIMS)
+        if unknown:
+            raise ValueError(
+                f"the official model has the modalities {sorted(OFFICIAL_FEATURE_DIMS)}, "
+                f"got {sorted(unknown)}"
+            )
+        hidden = {"visual": widths.get("visual", 0) // 2, "text": OFFICIAL_TEXT_HIDDEN}
+        hidden = {m: h for m, h in hidden.items() if m in widths} | dict(hidden_dims or {})
+        return cls(
+            num_users=num_users,
+            feature_dims=widths,
+            slots=official_slots(num_users) if slots is None else tuple(slots),
+            dim=dim,
+            terms=terms,
+            relaxation="tanh",
+            dropout=0.5,
+            score_scale=10.0,
+            init_std=0.01,
+            hidden_dims=hidden,
+            input_dropout={"visual": 0.5} if "visual" in widths else {},
+        )
 
 
 class HashingModule(nn.Module):
-    """Features ``(..., F)`` -> codes ``(..., D)``: two linear layers, then the code layer."""
+    """Features ``(..., F)`` -> codes ``(..., D)``: two linear layers, then the code layer.
+
+    ``hidden`` is the hidden width (default ``F/2``); ``input_dropout > 0`` adds a Dropout before
+    the first layer, kept outside ``net`` so that the parameter names stay ``net.0`` and ``net.3``.
+    """
+
+    input_dropout: nn.Dropout | None
 
     def __init__(
         self,
@@ -64,9 +167,12 @@ class HashingModule(nn.Module):
         dropout: float = 0.5,
         relaxation: str = "tanh",
         init_std: float = 0.01,
+        hidden: int | None = None,
+        input_dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        hidden = max(1, in_features // 2)
+        hidden = max(1, in_features // 2) if hidden is None else hidden
+        self.input_dropout = nn.Dropout(input_dropout) if input_dropout > 0 else None
         self.net = nn.Sequential(
             nn.Linear(in_features, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, dim, bias=False)
         )
@@ -77,8 +183,14 @@ class HashingModule(nn.Module):
         nn.init.zeros_(first.bias)
         nn.init.normal_(last.weight, std=init_std)
 
+    def pre_activation(self, features: torch.Tensor) -> torch.Tensor:
+        """``h`` before the code layer, ``(..., D)``."""
+        if self.input_dropout is not None:
+            features = self.input_dropout(features)
+        return self.net(features)
+
     def forward(self, features: torch.Tensor, binary: bool = False) -> torch.Tensor:
-        return self.code(self.net(features), binary=binary)
+        return self.code(self.pre_activation(features), binary=binary)
 
 
 class UserCodes(nn.Module):
@@ -173,6 +285,8 @@ class FashionHashNet(nn.Module):
                             config.dropout,
                             config.relaxation,
                             config.init_std,
+                            hidden=config.hidden_dim(modality),
+                            input_dropout=config.input_dropout_rate(modality),
                         )
                         for category in self.categories
                     }

@@ -36,6 +36,7 @@ from minirec.models.sasrec import (
     masked_softmax,
     merge_heads,
     split_heads,
+    xavier_initialise,
 )
 
 FUSIONS = ("sum", "concat", "gate")
@@ -48,6 +49,8 @@ class FusionConfig(SASRecConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.norm != "pre":
+            raise ValueError(f"the fusion blocks normalise before attention (norm='pre'), got {self.norm!r}")
         if self.fusion not in FUSIONS:
             raise ValueError(f"fusion should be one of {FUSIONS}, got {self.fusion!r}")
 
@@ -64,10 +67,15 @@ class FusedAttention(nn.Module):
         self.dropout = nn.Dropout(dropout)
         if fusion == "concat":
             self.mix = nn.Linear(len(streams), 1)
-            nn.init.constant_(self.mix.weight, 1.0 / len(streams))
-            nn.init.zeros_(self.mix.bias)
         elif fusion == "gate":
             self.gate = nn.Linear(dim, len(streams))
+        self.reset_mix()
+
+    def reset_mix(self) -> None:
+        """Concat fusion starts as the mean of the stream scores."""
+        if self.fusion == "concat":
+            nn.init.constant_(self.mix.weight, 1.0 / len(self.streams))
+            nn.init.zeros_(self.mix.bias)
 
     def stream_scores(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
         """``(B, heads, L, L, streams)``: the scaled dot-product scores of every stream."""
@@ -153,6 +161,11 @@ class MultimodalSeqRec(ItemSequenceModel):
             for _ in range(config.blocks)
         )
         self.aux_heads = nn.ModuleDict({m: nn.Linear(config.dim, t.shape[1]) for m, t in tables.items()})
+        if config.init == "xavier":
+            xavier_initialise(self)
+            for module in self.modules():
+                if isinstance(module, FusedAttention):
+                    module.reset_mix()
 
     def side_streams(self, sequences: torch.Tensor) -> dict[str, torch.Tensor]:
         """``s_m = W_m f_m(i_t) + P_t`` per modality ``(B, L, d)``; zero at padding."""

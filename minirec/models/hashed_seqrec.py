@@ -77,6 +77,10 @@ class HashedSeqRec(nn.Module):
         """Scores of the given ``items`` ``(B, L)`` for the hidden states ``(B, L, d)``."""
         return self.score_scale / self.bits * (self.user_codes(hidden) * self.item_codes(items)).sum(-1)
 
+    def score_shared(self, hidden: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """Scores ``(P, K)`` of one set of ``items`` ``(K,)`` for every hidden state ``(P, d)``."""
+        return self.score_scale / self.bits * self.user_codes(hidden) @ self.item_codes(items).T
+
     def expert_logits(self, hidden: torch.Tensor) -> dict[str, torch.Tensor]:
         """One expert: the code scores of :meth:`score_all`."""
         return {"item": self.score_all(hidden)}

@@ -31,6 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
+NORMS = ("pre", "post")
+INITS = ("scaled", "xavier")
 NEG_INF = -1e9  # finite, so a query with nothing to attend to gets uniform weights, not NaN
 
 
@@ -45,8 +47,14 @@ class SASRecConfig:
     heads: int = 1
     dropout: float = 0.2
     content_expert: float = 0.0  # alpha, the content expert's weight in the mixture; 0 = none
+    norm: str = "pre"  # "pre": x + f(LN(x)); "post": LN(x + f(x)) (pmixer's default)
+    init: str = "scaled"  # "scaled": item rows ~ N(0, 1/d); "xavier": Xavier-normal on every matrix
 
     def __post_init__(self) -> None:
+        if self.norm not in NORMS:
+            raise ValueError(f"norm should be one of {NORMS}, got {self.norm!r}")
+        if self.init not in INITS:
+            raise ValueError(f"init should be one of {INITS}, got {self.init!r}")
         if self.dim % self.heads:
             raise ValueError(f"dim ({self.dim}) must be divisible by heads ({self.heads})")
         if not 0 <= self.content_expert < 1:
@@ -109,10 +117,14 @@ class SelfAttention(nn.Module):
 
 
 class SASRecBlock(nn.Module):
-    """Pre-LN block: ``x + Dropout(Attn(LN(x)))``, then ``x + FFN(LN(x))``; padding rows reset to 0."""
+    """Pre-LN block: ``x + Dropout(Attn(LN(x)))``, then ``x + FFN(LN(x))``; padding rows reset to 0.
 
-    def __init__(self, dim: int, heads: int, dropout: float) -> None:
+    ``norm="post"`` (pmixer/SASRec.pytorch's default): ``LN(x + Attn(x))``, then ``LN(x + FFN(x))``.
+    """
+
+    def __init__(self, dim: int, heads: int, dropout: float, norm: str = "pre") -> None:
         super().__init__()
+        self.norm = norm
         self.attention_norm, self.ffn_norm = nn.LayerNorm(dim), nn.LayerNorm(dim)
         self.attention = SelfAttention(dim, heads, dropout)
         self.ffn = PointWiseFeedForward(dim, dropout)
@@ -121,6 +133,11 @@ class SASRecBlock(nn.Module):
     def forward(
         self, x: torch.Tensor, allowed: torch.Tensor, keep: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.norm == "post":  # as torch's TransformerEncoderLayer and pmixer: dropout on the weights only
+            attended, weights = self.attention(x, allowed)
+            x = self.attention_norm(x + attended)
+            x = self.ffn_norm(x + self.ffn(x))
+            return x * keep, weights
         attended, weights = self.attention(self.attention_norm(x), allowed)
         x = x + self.dropout(attended)
         x = x + self.ffn(self.ffn_norm(x))
@@ -244,9 +261,37 @@ class ItemSequenceModel(nn.Module):
             return self.score_all(hidden).gather(-1, items.unsqueeze(-1)).squeeze(-1)
         return (hidden * self.item_vectors(items)).sum(-1)
 
+    def score_shared(self, hidden: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """Scores ``(P, K)`` of one set of ``items`` ``(K,)`` for every hidden state ``(P, d)``."""
+        if self.config.content_expert > 0:
+            return self.score_all(hidden)[:, items]
+        return hidden @ self.item_vectors(items).T
+
     def auxiliary_losses(self, hidden: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
         """Extra losses of the multitask objective: none unless a subclass has auxiliary heads."""
         return {}
+
+
+def xavier_initialise(model: ItemSequenceModel) -> None:
+    """Xavier-normal on every weight matrix (embeddings included), padding row zeroed: pmixer's init
+    (the attention's query, key and value drawn as the one ``(3d, d)`` matrix torch's
+    ``MultiheadAttention`` has, its biases zero).
+
+    With ``(num_items + 1, d)`` item rows this gives them a standard deviation of about
+    ``sqrt(2 / num_items)``, far smaller than ``1 / sqrt(d)``.
+    """
+    for parameter in model.parameters():
+        if parameter.dim() >= 2:
+            nn.init.xavier_normal_(parameter)
+    for module in model.modules():
+        if isinstance(module, SelfAttention):  # torch's MultiheadAttention: one (3d, d) in-projection
+            dim = module.query.weight.shape[1]
+            for projection in (module.query, module.key, module.value):
+                nn.init.normal_(projection.weight, std=(2 / (4 * dim)) ** 0.5)
+            for projection in (module.query, module.key, module.value, module.out):
+                nn.init.zeros_(projection.bias)
+    with torch.no_grad():
+        model.item_embedding.weight[0].zero_()
 
 
 class SASRec(ItemSequenceModel):
@@ -258,8 +303,10 @@ class SASRec(ItemSequenceModel):
     ) -> None:
         super().__init__(config, features, content_items=True)
         self.blocks = nn.ModuleList(
-            SASRecBlock(config.dim, config.heads, config.dropout) for _ in range(config.blocks)
+            SASRecBlock(config.dim, config.heads, config.dropout, config.norm) for _ in range(config.blocks)
         )
+        if config.init == "xavier":
+            xavier_initialise(self)
 
     def encode(self, sequences: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Hidden states ``(B, L, d)`` and each block's attention weights ``(B, heads, L, L)``."""

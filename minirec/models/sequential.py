@@ -39,6 +39,11 @@ class SequentialRecommender(Protocol):
         """Scores of the given ``items`` ``(B, L)`` for hidden states ``(B, L, d)``."""
         ...
 
+    def score_shared(self, hidden: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """Scores ``(P, K)`` of one set of ``items`` ``(K,)`` for every hidden state ``(P, d)``
+        (the shared negatives of a sampled softmax)."""
+        ...
+
     def expert_logits(self, hidden: torch.Tensor) -> dict[str, torch.Tensor]:
         """Every expert's logits for every item id, ``{name: (..., num_items + 1)}``; each is trained
         on its own cross-entropy (one expert, ``"item"``, unless the model mixes several)."""

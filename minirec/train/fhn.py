@@ -4,6 +4,11 @@ One epoch: the :class:`~minirec.hashing.relax.BetaSchedule` hook sets ``beta = s
 in every code layer, fresh negatives are drawn (random mixtures of training items, other users'
 training outfits, or both), and the step minimises ``BPR(relaxed scores) + vse_weight *
 visual_semantic_loss`` over mini-batches.
+
+The visual-semantic loss runs over the items of the batch's positive and negative outfits. For
+outfits with two tops (``top, top, bottom, shoe``) the first top is left out, as in the official
+code ("only use second top item ... to balance top category"): otherwise tops would make up half of
+the items the loss compares, and the duplicated top of a one-top outfit would count twice.
 """
 
 from __future__ import annotations
@@ -90,6 +95,22 @@ def draw_negatives(
     )
 
 
+def vse_slots(slots: tuple[str, ...]) -> list[int]:
+    """Indices of the slots whose items enter the visual-semantic loss: all, except the first of two tops."""
+    tops = [n for n, category in enumerate(slots) if category == "top"]
+    if len(tops) == 2:
+        return [n for n in range(len(slots)) if n != tops[0]]
+    return list(range(len(slots)))
+
+
+def vse_items(positive: torch.Tensor, negative: torch.Tensor, slots: tuple[str, ...]) -> torch.Tensor:
+    """Codes ``(B * 2 * N', D)`` of the items the VSE loss compares, from ``(B, N, D)`` outfit codes."""
+    keep = vse_slots(slots)
+    if len(keep) < len(slots):
+        positive, negative = positive[:, keep], negative[:, keep]
+    return torch.cat([positive, negative], dim=1).reshape(-1, positive.shape[-1])
+
+
 def fhn_loss(
     model: FashionHashNet,
     users: torch.Tensor,
@@ -97,14 +118,15 @@ def fhn_loss(
     negative: torch.Tensor,
     config: FHNTrainConfig,
 ) -> dict[str, torch.Tensor]:
-    """``{"loss", "bpr"[, "vse"]}``: BPR on relaxed scores plus, with two modalities, the weighted VSE."""
+    """``{"loss", "bpr"[, "vse"]}``: BPR on relaxed scores plus, with two modalities, the weighted VSE
+    over the items of :func:`vse_slots` of the positive and the negative outfits."""
     pos_scores, pos_codes = model(users, positive)
     neg_scores, neg_codes = model(users, negative)
     losses = {"bpr": bpr_loss(pos_scores, neg_scores)}
     if {"visual", "text"} <= set(model.modalities) and config.vse_weight > 0:
-        dim = model.config.dim
-        visual = torch.cat([pos_codes["visual"], neg_codes["visual"]], dim=1).reshape(-1, dim)
-        text = torch.cat([pos_codes["text"], neg_codes["text"]], dim=1).reshape(-1, dim)
+        slots = model.config.slots
+        visual = vse_items(pos_codes["visual"], neg_codes["visual"], slots)
+        text = vse_items(pos_codes["text"], neg_codes["text"], slots)
         losses["vse"] = visual_semantic_loss(visual, text, config.margin)
     losses["loss"] = losses["bpr"] + config.vse_weight * losses["vse"] if "vse" in losses else losses["bpr"]
     return losses

@@ -5,7 +5,12 @@ Losses for the next item (both offered):
 - ``bce``: SASRec's own: at every position, the true next item against one random item the user
   never bought, ``-log s(h.e_pos) - log(1 - s(h.e_neg))``;
 - ``ce``: full-softmax cross-entropy over every item, summed over the model's experts (a model
-  with a content expert trains both its softmaxes).
+  with a content expert trains both its softmaxes);
+- ``sampled``: sampled softmax, for catalogues too big for a full softmax: the true next item
+  against ``sampled_negatives`` items drawn uniformly once per batch and shared by every position,
+  ``-log(exp(h.e_pos) / (exp(h.e_pos) + sum_k exp(h.e_k)))``; a drawn item that is the position's
+  own target is masked out. Uniform draws need no log-Q correction (it is the same constant for
+  every item).
 
 Models with auxiliary heads add ``aux_weight * sum_m L_m`` (the multitask loss): BCE on the
 target's categories, MSE on its standardised image / text features. Evaluation lives in
@@ -26,7 +31,7 @@ from minirec.core.loop import Batch, History, Hook, fit, shuffled_batches
 from minirec.data.sequences import left_pad
 from minirec.models.sequential import SequentialRecommender
 
-LOSSES = ("bce", "ce")
+LOSSES = ("bce", "ce", "sampled")
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ class SeqTrainConfig:
     loss: str = "bce"
     aux_weight: float = 0.0
     weight_decay: float = 0.0
+    adam_beta2: float = 0.999
+    sampled_negatives: int = 256  # items per batch for loss="sampled"
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -47,6 +54,11 @@ class SeqTrainConfig:
             raise ValueError(
                 f"need epochs >= 0, batch_size >= 1, lr > 0 and aux_weight >= 0, got "
                 f"{self.epochs}, {self.batch_size}, {self.lr}, {self.aux_weight}"
+            )
+        if not 0 < self.adam_beta2 < 1 or self.sampled_negatives < 1:
+            raise ValueError(
+                f"need 0 < adam_beta2 < 1 and sampled_negatives >= 1, got {self.adam_beta2}, "
+                f"{self.sampled_negatives}"
             )
 
 
@@ -69,6 +81,17 @@ def random_negatives(inputs: torch.Tensor, targets: torch.Tensor, num_items: int
     return negatives
 
 
+def sampled_softmax_loss(
+    model: SequentialRecommender, hidden: torch.Tensor, targets: torch.Tensor, negatives: torch.Tensor
+) -> torch.Tensor:
+    """Cross-entropy of each target ``(P,)`` against the shared ``negatives`` ``(K,)``; states ``(P, d)``."""
+    positive = model.score_items(hidden.unsqueeze(0), targets.unsqueeze(0)).squeeze(0)  # (P,)
+    negative = model.score_shared(hidden, negatives)  # (P, K)
+    negative = negative.masked_fill(negatives.unsqueeze(0) == targets.unsqueeze(1), float("-inf"))
+    logits = torch.cat([positive.unsqueeze(1), negative], dim=1)
+    return F.cross_entropy(logits, torch.zeros(len(logits), dtype=torch.long, device=logits.device))
+
+
 def next_item_loss(
     model: SequentialRecommender,
     hidden: torch.Tensor,
@@ -76,11 +99,16 @@ def next_item_loss(
     negatives: torch.Tensor | None,
     kind: str,
 ) -> torch.Tensor:
-    """BCE with one sampled negative, or full-softmax cross-entropy, over the non-padding positions."""
+    """BCE with one sampled negative, sampled softmax, or full-softmax cross-entropy, over the
+    non-padding positions."""
     valid = targets != 0
+    if kind in ("bce", "sampled") and negatives is None:
+        raise ValueError(f"the {kind} loss needs negatives")
+    if kind == "sampled":
+        assert negatives is not None
+        return sampled_softmax_loss(model, hidden[valid], targets[valid], negatives)
     if kind == "bce":
-        if negatives is None:
-            raise ValueError("the bce loss needs negatives")
+        assert negatives is not None
         positive = model.score_items(hidden, targets)[valid]
         negative = model.score_items(hidden, negatives)[valid]
         return F.binary_cross_entropy_with_logits(
@@ -106,6 +134,8 @@ def sequence_batches(
         batch = [inputs[rows], targets[rows]]
         if config.loss == "bce":
             batch.append(random_negatives(batch[0], batch[1], num_items))
+        elif config.loss == "sampled":
+            batch.append(torch.randint(1, num_items + 1, (config.sampled_negatives,)))
         yield tuple(part.to(device) for part in batch)
 
 
@@ -141,11 +171,13 @@ def train_seqrec(
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"train_seqrec trains torch modules, got {type(model).__name__}")
-    if config.loss == "bce" and model.config.content_expert > 0:
+    if config.loss != "ce" and model.config.content_expert > 0:
         raise ValueError("a model with a content expert is trained with loss='ce' (a mixture of softmaxes)")
     inputs, targets = training_windows(train, model.config.max_length)
     model.to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimiser = torch.optim.Adam(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, config.adam_beta2)
+    )
     return fit(
         model,
         optimiser,
