@@ -83,7 +83,7 @@ bench: $(STAMP)
 	$(PY) -m minirec.experiments.hamming
 
 # The sequential models against the published numbers on a real sequence folder (e.g. the S3-Rec
-# split of Amazon Beauty): one Markdown table. About 50 minutes per seed for every row on 2 cores.
+# split of Amazon Beauty): one Markdown table. About 40 minutes per seed for all four rows.
 SEEDS ?= 0
 ROWS  ?= sasrec-bce,sasrec-ce,sasrec-sampled,fusion-ce
 bench-seq: $(STAMP)

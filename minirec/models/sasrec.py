@@ -7,6 +7,10 @@ Shapes: ``B`` users, ``L`` positions (left-padded with item 0), ``d`` model widt
   padding changes nothing;
 - ``blocks`` pre-LN transformer blocks: ``x + Attn(LN(x))`` then ``x + FFN(LN(x))``, with a
   causal mask (position t sees positions <= t) and a padding mask (nobody attends to item 0);
+  ``norm="post"`` gives pmixer/SASRec.pytorch's ``LN(x + Attn(x))`` then ``LN(x + FFN(x))``;
+- ``init="scaled"`` draws item rows from ``N(0, 1/d)``; ``init="xavier"`` is pmixer's
+  Xavier-normal on every matrix (item rows ``N(0, 2/(N + 1 + d))``), which on a catalogue of
+  thousands of rarely bought items lets training outweigh the random start much sooner;
 - a final layer norm; the score of item ``j`` after position ``t`` is ``h_t . E[j]`` (shared
   input/output embeddings).
 
@@ -277,8 +281,8 @@ def xavier_initialise(model: ItemSequenceModel) -> None:
     (the attention's query, key and value drawn as the one ``(3d, d)`` matrix torch's
     ``MultiheadAttention`` has, its biases zero).
 
-    With ``(num_items + 1, d)`` item rows this gives them a standard deviation of about
-    ``sqrt(2 / num_items)``, far smaller than ``1 / sqrt(d)``.
+    With ``(num_items + 1, d)`` item rows this gives them a standard deviation of
+    ``sqrt(2 / (num_items + 1 + d))``, far smaller than ``1 / sqrt(d)`` on a large catalogue.
     """
     for parameter in model.parameters():
         if parameter.dim() >= 2:

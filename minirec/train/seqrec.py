@@ -1,6 +1,6 @@
 """Training the sequential recommenders (SASRec, the fusion model, hashed models) through :func:`fit`.
 
-Losses for the next item (both offered):
+Losses for the next item (all three offered):
 
 - ``bce``: SASRec's own: at every position, the true next item against one random item the user
   never bought, ``-log s(h.e_pos) - log(1 - s(h.e_neg))``;
