@@ -162,19 +162,19 @@ def run(config: SeqReferenceBenchmark, data: Benchmark, device: torch.device) ->
     for name, s in heuristic_scores(data, config.seed, config.negatives).items():
         metrics |= {f"{name} {c}": v for c, v in zip(METRICS, scores_of(s), strict=True)}
     threads = torch.get_num_threads()
-    for label in config.rows:
-        row = PRESETS[label]
-        torch.set_num_threads(config.threads)
-        try:
+    torch.set_num_threads(config.threads)
+    try:
+        for label in config.rows:
+            row = PRESETS[label]
             s, minutes = seqrec.train_and_score(row.model, row_settings(config, row), data, device)
-        finally:
-            torch.set_num_threads(threads)
-        metrics |= {f"{label} {c}": v for c, v in zip(METRICS, scores_of(s), strict=True)}
-        metrics[f"{label} train min"] = minutes
-        print(
-            f"{label}: {minutes:.1f} min, sampled HR@10 {s.hr_sampled:.4f}, full HR@10 {s.hr_full:.4f}",
-            flush=True,
-        )
+            metrics |= {f"{label} {c}": v for c, v in zip(METRICS, scores_of(s), strict=True)}
+            metrics[f"{label} train min"] = minutes
+            print(
+                f"{label}: {minutes:.1f} min, sampled HR@10 {s.hr_sampled:.4f}, full HR@10 {s.hr_full:.4f}",
+                flush=True,
+            )
+    finally:
+        torch.set_num_threads(threads)
     return metrics
 
 
@@ -262,7 +262,7 @@ EXPERIMENT = Experiment(
     report=report,
     check=check,
     description=__doc__.split("\n\n")[0],
-    data_help="folder with <name>.txt [+ <name>_item2attributes.json] (required)",
+    data_help=seqrec.EXPERIMENT.data_help,
     data_required=True,
 )
 
