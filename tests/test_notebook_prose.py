@@ -74,6 +74,9 @@ CONSTANTS: dict[str, dict[str, str]] = {
     "08_capstone": {
         "0.01": "a hypothetical difference in the advice on seeds",
     },
+    "09_beyond_one_machine": {
+        "0.05": "probability that clustered_codes flips a bit of a centre (generator setting)",
+    },
 }
 
 

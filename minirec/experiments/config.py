@@ -7,6 +7,11 @@ and ``--help`` is generated from the same text. :func:`run_command` is the ``mai
 experiment module: it parses and validates the flags (a clear error naming the flag, the value
 and what was expected, before any data is read), loads the data once, runs each seed of
 ``--seeds``, saves one run record per seed with ``--save`` and prints mean ± std per metric.
+
+The same command runs on several processes under torchrun (``torchrun --nproc_per_node=N -m
+minirec.experiments.seqrec ...``): :func:`run_command` joins the process group
+(:mod:`minirec.core.distributed`), the trainers split every batch between the processes, and only
+rank 0 prints and saves. Without torchrun nothing changes.
 """
 
 from __future__ import annotations
@@ -23,7 +28,14 @@ from typing import Any, Generic, NoReturn, TypeVar
 
 import torch
 
-from minirec.core.runtime import choose_device
+from minirec.core.distributed import (
+    broadcast_from_main,
+    main_process_first,
+    quiet_unless_main,
+    start,
+    stop,
+    torchrun_environment,
+)
 from minirec.data.errors import DataFormatError
 from minirec.experiments.runs import Run, save_run, summarise
 
@@ -245,8 +257,32 @@ def refuse(parser: argparse.ArgumentParser, error: ConfigError) -> NoReturn:
     parser.error(f"argument {error.flag}: got {error.value!r}, expected {error.expected}")
 
 
+def processes_launched(parser: argparse.ArgumentParser) -> int:
+    """How many processes torchrun started (1 without torchrun); a usage error if its variables are wrong."""
+    try:
+        launch = torchrun_environment()
+    except ValueError as error:
+        parser.error(str(error))
+    return launch.world_size if launch is not None else 1
+
+
+def check_batch_split(parser: argparse.ArgumentParser, config: ExperimentConfig, processes: int) -> None:
+    """Refuse a training batch that the processes cannot share equally (before any data is read)."""
+    batch_size = getattr(config, "batch_size", None)
+    if isinstance(batch_size, int) and batch_size % processes:
+        parser.error(
+            f"the training batch size {batch_size} is not a multiple of the {processes} processes torchrun "
+            f"started: expected a multiple of {processes}, as each process takes batch size / {processes} "
+            "rows of every batch"
+        )
+
+
 def run_command(experiment: Experiment[Any, Any], argv: Sequence[str] | None = None) -> int:
-    """Parse, validate, load the data once, run every seed, save and summarise. Returns the exit code."""
+    """Parse, validate, load the data once, run every seed, save and summarise. Returns the exit code.
+
+    Under torchrun every process runs this; they train together (one model, every batch split
+    between them) and rank 0 alone prints and writes the run files.
+    """
     parser = build_parser(experiment)
     args = parser.parse_args(argv)
     try:
@@ -261,9 +297,32 @@ def run_command(experiment: Experiment[Any, Any], argv: Sequence[str] | None = N
         parser.error("argument --data: required (a dataset folder)")
     if args.data is not None and not args.data.is_dir():
         parser.error(f"argument --data: {str(args.data)!r} is not a folder")
-    device = choose_device(args.device)
+    processes = processes_launched(parser)
+    check_batch_split(parser, configs[0], processes)
     try:
-        data = experiment.load(args.data, device)
+        device = start(args.device)  # joins torchrun's process group, if launched by torchrun
+    except ValueError as error:
+        parser.error(str(error))
+    try:
+        with quiet_unless_main():
+            if processes > 1:
+                print(f"{processes} processes (torchrun), device {device} on rank 0", flush=True)
+            return run_seeds(experiment, parser, args, configs, device)
+    finally:
+        stop()
+
+
+def run_seeds(
+    experiment: Experiment[Any, Any],
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    configs: list[Any],
+    device: torch.device,
+) -> int:
+    """Load the data once, run every seed, save (rank 0) and summarise. Returns the exit code."""
+    try:
+        with main_process_first():  # the first process on each machine fills the feature cache
+            data = experiment.load(args.data, device)
     except (DataFormatError, FileNotFoundError) as error:  # bad data: the message names file and line
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     try:
@@ -274,12 +333,12 @@ def run_command(experiment: Experiment[Any, Any], argv: Sequence[str] | None = N
     runs = []
     files = run_files(args.save, args.seeds) if args.save else [None] * len(configs)
     for config, path in zip(configs, files, strict=True):
-        metrics = experiment.run(config, data, device)
+        metrics = broadcast_from_main(experiment.run(config, data, device))  # rank 0's clock and scores
         print(experiment.report(config, data, metrics), flush=True)
         run = Run(name, experiment.name, dataclasses.asdict(config), metrics)
         runs.append(run)
         if path is not None:
-            save_run(path, run)
+            save_run(path, run)  # rank 0 alone writes
             print(f"saved {path}")
     if len(runs) > 1:
         print(f"\n{name}: mean ± std over seeds {', '.join(map(str, args.seeds))}")

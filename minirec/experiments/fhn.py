@@ -86,6 +86,11 @@ class FHNExperiment(ExperimentConfig):
         metadata=option("weight of the visual-semantic consistency loss", minimum=0),
     )
 
+    @property
+    def batch_size(self) -> int:
+        """The training batch size (FHNTrainConfig's; not a flag): under torchrun, split between processes."""
+        return FHNTrainConfig.batch_size
+
 
 def standardise(features: dict[str, dict[str, np.ndarray]]) -> dict[str, dict[str, np.ndarray]]:
     """Each feature column scaled to mean 0 and std 1 over all items of all categories (float32).

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from minirec.core.distributed import is_main
 from minirec.data.errors import DataFormatError
 from minirec.data.io import atomic_write_json, iter_text_lines
 
@@ -36,7 +37,12 @@ class Run:
 
 
 def save_run(path: str | Path, run: Run) -> None:
-    """Write ``run`` as JSON (atomically: a crash leaves the old file or none, never half a file)."""
+    """Write ``run`` as JSON (atomically: a crash leaves the old file or none, never half a file).
+
+    On several processes (torchrun) only rank 0 writes: every process holds the same run.
+    """
+    if not is_main():
+        return
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(path, asdict(run), sort_keys=False)  # keep the metrics in the order they were made
 

@@ -11,6 +11,9 @@ Item rows start Xavier-normal by default (``--init xavier``, pmixer/SASRec.pytor
 is what kept minirec's SASRec below pmixer's on Beauty (README, "Benchmark: Amazon Beauty").
 ``--init scaled`` is the notebooks' init. :mod:`minirec.experiments.seqbench` holds the presets
 that reproduce the published rows.
+
+On several processes or GPUs: ``torchrun --nproc_per_node=N -m minirec.experiments.seqrec ...``
+(``--batch-size`` stays the global batch: each process takes ``batch-size / N`` of it).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from minirec.core.distributed import is_main
 from minirec.core.loop import AfterEpoch, History
 from minirec.core.runtime import set_seed
 from minirec.data.sequences import LeaveOneOut, SequenceFolder
@@ -147,10 +151,10 @@ def check(config: SeqRecBenchmark, data: Benchmark) -> None:
 def validation_print(
     kind: str, config: SeqRecBenchmark, split: LeaveOneOut, device: torch.device
 ) -> AfterEpoch:
-    """A hook printing validation HR@10 every ``eval_every`` epochs."""
+    """A hook printing validation HR@10 every ``eval_every`` epochs (on rank 0 alone, under torchrun)."""
 
     def show(epoch: int, model: torch.nn.Module, history: History) -> None:
-        if config.eval_every and (epoch + 1) % config.eval_every == 0:
+        if config.eval_every and (epoch + 1) % config.eval_every == 0 and is_main():
             assert isinstance(model, SequentialRecommender)
             s = evaluate_seqrec(model, split, "valid", config.negatives, config.seed, device=device).scores()
             print(

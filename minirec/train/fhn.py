@@ -9,6 +9,12 @@ The visual-semantic loss runs over the items of the batch's positive and negativ
 outfits with two tops (``top, top, bottom, shoe``) the first top is left out, as in the official
 code ("only use second top item ... to balance top category"): otherwise tops would make up half of
 the items the loss compares, and the duplicated top of a one-top outfit would count twice.
+
+Inside a process group (torchrun, :mod:`minirec.core.distributed`) :func:`train_fhn` trains data
+parallel: each of the ``W`` processes takes ``batch_size / W`` outfits of every global batch, in an
+order shared by all, draws its negatives from its own random stream, and the gradients are
+averaged. The BPR loss is a mean over outfits, so its gradient is the one-process gradient of the
+global batch; the visual-semantic loss compares the items of a process's own slice only.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from minirec.core.loop import Batch, History, fit
+from minirec.core.distributed import Shard, current_shard, is_main, split_random_streams
+from minirec.core.loop import Batch, History, fit, shuffled_batches
 from minirec.core.runtime import numpy_generator
 from minirec.data.errors import DataFormatError
 from minirec.data.io import atomic_write_bytes, load_torch_file
@@ -139,17 +146,38 @@ def outfit_batches(
     config: FHNTrainConfig,
     rng: np.random.Generator,
     device: torch.device | str,
+    order: torch.Generator | None = None,
+    shard: Shard | None = None,
 ) -> Iterator[Batch]:
-    """One epoch of ``(users, positive outfits, negative outfits)`` batches with fresh negatives."""
+    """One epoch of ``(users, positive outfits, negative outfits)`` batches with fresh negatives.
+
+    The order comes from ``rng``; with a ``shard``, from the shared generator ``order``, and this
+    process takes its slice of every batch (:func:`~minirec.core.loop.shuffled_batches`).
+    """
     negatives = draw_negatives(positives, num_items, slots, config.negatives, rng)
-    order = rng.permutation(len(positives))
-    for start in range(0, len(order), config.batch_size):
-        rows = order[start : start + config.batch_size]
+    for rows in epoch_rows(len(positives), config.batch_size, rng, order, shard):
         yield (
             torch.as_tensor(positives[rows, 0], device=device),
             torch.as_tensor(positives[rows, 1:], device=device),
             torch.as_tensor(negatives[rows, 1:], device=device),
         )
+
+
+def epoch_rows(
+    size: int,
+    batch_size: int,
+    rng: np.random.Generator,
+    order: torch.Generator | None,
+    shard: Shard | None,
+) -> Iterator[np.ndarray]:
+    """The epoch's batches of row indices: from ``rng`` alone, or this process's shard of a shared order."""
+    if shard is not None:
+        for rows in shuffled_batches(size, batch_size, order, shard):
+            yield rows.numpy()
+        return
+    permutation = rng.permutation(size)
+    for start in range(0, size, batch_size):
+        yield permutation[start : start + batch_size]
 
 
 def train_fhn(
@@ -161,24 +189,39 @@ def train_fhn(
     show_progress: bool = True,
 ) -> History:
     """Train ``model`` on row-aligned positives ``user, item per slot``; returns per-epoch history
-    (``loss``, ``bpr``, ``vse`` with two modalities, ``beta``)."""
-    rng = numpy_generator()
+    (``loss``, ``bpr``, ``vse`` with two modalities, ``beta``).
+
+    In a process group every process calls this at once and trains on its shard of every batch
+    (the module's docstring); they end with the same weights.
+    """
+    shard = current_shard()
+    if shard is not None:
+        shard.rows_per_batch(config.batch_size)  # a clear error before any work
+    order = split_random_streams() if shard is not None else None
+    rng = numpy_generator()  # after the split: each process's own negatives
     model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    slots = model.config.slots
     return fit(
         model,
         optimiser,
-        batches=lambda epoch: outfit_batches(positives, num_items, model.config.slots, config, rng, device),
+        batches=lambda epoch: outfit_batches(positives, num_items, slots, config, rng, device, order, shard),
         step=lambda batch: fhn_loss(model, batch[0], batch[1], batch[2], config),
         epochs=config.epochs,
         hooks=[BetaSchedule(config.gamma)],
         desc="FHN",
         show_progress=show_progress,
+        distributed=shard is not None,
     )
 
 
 def save_checkpoint(model: FashionHashNet, path: str | Path) -> None:
-    """Weights (beta included: it is a buffer) and the config, atomically."""
+    """Weights (beta included: it is a buffer) and the config, atomically.
+
+    In a process group only rank 0 writes (every process holds the same weights).
+    """
+    if not is_main():
+        return
     buffer = io.BytesIO()
     torch.save({"config": asdict(model.config), "state": model.state_dict()}, buffer)
     atomic_write_bytes(path, buffer.getvalue())

@@ -15,6 +15,13 @@ Losses for the next item (all three offered):
 Models with auxiliary heads add ``aux_weight * sum_m L_m`` (the multitask loss): BCE on the
 target's categories, MSE on its standardised image / text features. Evaluation lives in
 :mod:`minirec.evaluation.seqrec`.
+
+Inside a process group (torchrun, :mod:`minirec.core.distributed`) :func:`train_seqrec` trains data
+parallel: ``batch_size`` stays the global batch, each of the ``W`` processes takes ``batch_size / W``
+windows of it, and the learning rate stays. The loss of a batch is a mean over its positions, so
+the averaged gradient equals the one-process gradient of the global batch when the processes hold
+equally many positions, and is close to it otherwise. The BCE negatives, the sampled softmax's
+shared draw and dropout come from each process's own random stream.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from minirec.core.distributed import Shard, current_shard, split_random_streams
 from minirec.core.loop import Batch, History, Hook, fit, shuffled_batches
 from minirec.data.sequences import left_pad
 from minirec.models.sequential import SequentialRecommender
@@ -128,9 +136,15 @@ def sequence_batches(
     config: SeqTrainConfig,
     num_items: int,
     device: torch.device | str,
+    order: torch.Generator | None = None,
+    shard: Shard | None = None,
 ) -> Iterator[Batch]:
-    """One epoch of ``(inputs, targets[, negatives])`` windows in a fresh order, on ``device``."""
-    for rows in shuffled_batches(len(inputs), config.batch_size):
+    """One epoch of ``(inputs, targets[, negatives])`` windows in a fresh order, on ``device``.
+
+    The order comes from ``order`` (torch's global generator if ``None``); with a ``shard``, this
+    process's slice of every batch (:func:`~minirec.core.loop.shuffled_batches`).
+    """
+    for rows in shuffled_batches(len(inputs), config.batch_size, order, shard):
         batch = [inputs[rows], targets[rows]]
         if config.loss == "bce":
             batch.append(random_negatives(batch[0], batch[1], num_items))
@@ -167,24 +181,31 @@ def train_seqrec(
     """Train on every user's training sequence; returns the mean losses per epoch.
 
     ``hooks`` run around every epoch (e.g. :class:`~minirec.hashing.relax.BetaSchedule` for a
-    hashed model, or a validation print).
+    hashed model, or a validation print). In a process group every process calls this at once and
+    trains on its shard of every batch (the module's docstring); they end with the same weights.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"train_seqrec trains torch modules, got {type(model).__name__}")
     if config.loss != "ce" and model.config.content_expert > 0:
         raise ValueError("a model with a content expert is trained with loss='ce' (a mixture of softmaxes)")
+    shard = current_shard()
+    if shard is not None:
+        shard.rows_per_batch(config.batch_size)  # a clear error before any work
     inputs, targets = training_windows(train, model.config.max_length)
     model.to(device)
     optimiser = torch.optim.Adam(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, config.adam_beta2)
     )
+    order = split_random_streams() if shard is not None else None
+    num_items = model.config.num_items
     return fit(
         model,
         optimiser,
-        batches=lambda epoch: sequence_batches(inputs, targets, config, model.config.num_items, device),
+        batches=lambda epoch: sequence_batches(inputs, targets, config, num_items, device, order, shard),
         step=lambda batch: seqrec_losses(model, batch, config),
         epochs=config.epochs,
         hooks=hooks,
         desc=desc,
         show_progress=show_progress,
+        distributed=shard is not None,
     )
