@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from minirec.experiments.hamming import median_ms
+from minirec.experiments.hamming import _positive_ints, median_ms
 from minirec.hashing.codefile import CodeFile, write_codes
 from minirec.hashing.index import HammingIndex
 
@@ -163,7 +163,7 @@ def exact_rows(
         elif not all(np.array_equal(a, b) for a, b in zip(result, answer, strict=True)):
             raise AssertionError(f"{method} disagrees with the flat scan on {data.name} codes")
         if method == "mih":
-            bytes_read = _mih_bytes(index, data.queries, k, per_code)
+            bytes_read = _mih_bytes(index, per_code)  # from the check's search
         ms = median_ms(per_query(search, data.queries, k), repeats) / len(data.queries)
         name = {
             "faiss": "faiss flat",
@@ -176,9 +176,8 @@ def exact_rows(
     return rows, answer
 
 
-def _mih_bytes(index: HammingIndex, queries: np.ndarray, k: int, per_code: int) -> int:
-    """Bytes multi-index hashing reads per query: the candidates' codes and ids (mean over queries)."""
-    index.search(queries, k)
+def _mih_bytes(index: HammingIndex, per_code: int) -> int:
+    """Bytes multi-index hashing read per query in its last search: the candidates' codes and ids."""
     stats = index.last_stats
     assert stats is not None
     return int(stats.candidates.mean() * (per_code + 8))
@@ -308,8 +307,6 @@ def _names(text: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from minirec.experiments.hamming import _positive_ints
-
     parser = argparse.ArgumentParser(
         prog="python -m minirec.experiments.hamming_scale", description=__doc__.split("\n\n")[0]
     )
