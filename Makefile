@@ -9,7 +9,7 @@ LOCK   := requirements/lock.txt
 # What `make typecheck` checks (mypy, configured in pyproject.toml under [tool.mypy]).
 TYPED  := minirec/core minirec/hashing minirec/models minirec/train minirec/experiments
 
-.PHONY: help install run test check lint typecheck lock data lab bench bench-seq assignments notebooks clean
+.PHONY: help install run test check lint typecheck lock data lab bench bench-seq assignments book book-check notebooks clean
 
 help:
 	@echo "make run        create .venv, execute every notebook into build/, print the results table"
@@ -24,6 +24,8 @@ help:
 	@echo "make bench      time top-10 search: float32 vs packed codes at 10^6; exact and approximate indexes at 10^7"
 	@echo "make bench-seq DATA=DIR [SEEDS=0,1,2] [ROWS=sasrec-bce,...]  sequential models vs published rows"
 	@echo "make assignments  student versions of every notebook (nbgrader) in build/nbgrader/release/"
+	@echo "make book       the notebooks as a static website in build/book/ (not re-executed), checked"
+	@echo "make book-check make book, then screenshots from headless Chromium in build/book-shots/ (installs Debian's chromium)"
 	@echo "make notebooks  refresh the committed notebook outputs from a fresh run (maintainers)"
 	@echo "make clean      remove build/ and .venv/"
 
@@ -67,8 +69,8 @@ check: $(STAMP)
 	$(PY) -m pytest -m "not slow"
 
 lint: $(STAMP)
-	$(PY) -m ruff check minirec tests
-	$(PY) -m ruff format --check minirec tests
+	$(PY) -m ruff check minirec tests book
+	$(PY) -m ruff format --check minirec tests book
 
 typecheck: $(STAMP)
 	$(PY) -m mypy $(TYPED)
@@ -95,6 +97,23 @@ bench-seq: $(STAMP)
 
 assignments: $(STAMP)
 	$(PY) -m minirec.course.assignments
+
+# The book: Sphinx + myst-nb + the book theme render the committed notebooks (never executed),
+# the README's opening, the data and teaching pages and the API reference into build/book/, with
+# warnings as errors; then every page, link, image, formula and collapsed solution is checked.
+book: $(STAMP)
+	$(PY) -m minirec.course.book --out build/book
+
+# The book as a reader sees it: Debian's chromium (installed with apt-get if missing; never a
+# browser downloaded by a Python package) checks that MathJax typesets notebook 06 and writes
+# screenshots of the landing page and notebook 06 to build/book-shots/.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+book-check: book
+	@command -v chromium >/dev/null 2>&1 || { \
+	    command -v apt-get >/dev/null 2>&1 || { echo "make book-check: needs chromium; install it with your package manager (Debian: apt-get install chromium)"; exit 2; }; \
+	    echo "installing Debian's chromium with apt-get"; \
+	    $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium; }
+	$(PY) -m minirec.course.book --out build/book --check-only --screenshots build/book-shots
 
 notebooks: $(STAMP)
 	$(PY) -m minirec.course.runner --in-place

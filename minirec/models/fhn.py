@@ -8,7 +8,7 @@ Shapes: ``B`` batch, ``N`` outfit slots, ``D`` code length, ``F`` feature width.
   ``F/2`` unless ``FHNConfig.hidden_dims`` sets it (the official text module uses 1024), and
   ``FHNConfig.input_dropout`` can add a Dropout before the first layer (the official image module).
 - **User codes**: one-hot user -> ``Linear(U, D, bias=False)`` -> code layer.
-- The **matching block** scores user ``u`` and outfit ``O = (x_1..x_N)``:
+- The **matching block** scores user ``u`` and outfit ``O = (x_1..x_N)``::
 
       score = s * [ 1/(N D) sum_n u^T L_ui x_n  +  1/(|P| D) sum_{(n,m) in P} x_n^T L_ii x_m ]
 
