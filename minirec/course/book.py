@@ -16,9 +16,9 @@ outputs are what a fresh run produces. The sources are staged into a folder firs
 
 ``sphinx-build`` then runs with warnings as errors and every cross-reference into minirec
 checked (``-W -n``), into the staging folder, and the site is moved to ``<out>`` only when the
-build and :func:`check_site` pass. :func:`check_site` reads the HTML as a reader's browser would get it:
+build and :func:`check_site` pass. :func:`check_site` reads the HTML as a browser gets it:
 every page has a title, every internal link and image resolves, and each notebook page carries
-its notebook's title, its math, its figures, its collapsed solutions and its links into the API.
+its notebook's title, its formulas, its figures, its collapsed solutions and its API links.
 
 ``--screenshots DIR`` (``make book-check``) opens pages in headless Chromium, writes screenshots
 and checks in the rendered DOM that MathJax typeset the equations.
@@ -27,7 +27,7 @@ and checks in the rendered DOM that MathJax typeset the equations.
 from __future__ import annotations
 
 import argparse
-import json
+import copy
 import re
 import shutil
 import subprocess
@@ -137,7 +137,7 @@ def is_solution_cell(cell: nbformat.NotebookNode) -> bool:
 
 def prepare_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``notebook`` for the web: solutions collapsed, package links pointing at the API."""
-    notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    notebook = copy.deepcopy(notebook)
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
             cell.source = link_to_api(cell.source)
@@ -229,13 +229,16 @@ def build_book(out: Path, stage: Path | None = None, root: Path = REPO_ROOT, job
     """Stage, build and check the site into ``out``; ``out`` is replaced only if all of it passes.
 
     Sphinx writes into ``<stage>/_build/html`` (myst-nb puts its image files beside that folder),
-    which is renamed to ``out`` once :func:`check_site` has passed.
+    which is renamed to ``out`` once :func:`check_site` has passed. The page's download button
+    then serves the committed notebook, not its staged copy.
     """
     out = out.resolve()
     stage = (stage or out.with_name(out.name + "-src")).resolve()
     stage_sources(stage, root)
     html = stage / "_build" / "html"
     run_sphinx(stage, html, jobs)
+    for path in notebook_paths(root):  # "download" hands out the notebook as committed
+        shutil.copy2(path, html / "_sources" / "notebooks" / path.name)
     report = check_site(html, root)
     if out.exists():
         shutil.rmtree(out)
