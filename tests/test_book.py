@@ -258,7 +258,7 @@ def test_readme_says_how_to_build_check_and_publish_the_book():
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("book") / "site"
-    report = book.build_book(out, jobs=2)
+    report = book.build_book(out)
     return out, report
 
 

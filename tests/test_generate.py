@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 
 import numpy as np
 import pytest
@@ -26,15 +27,22 @@ def test_committed_files_match_their_manifest():
     assert manifest_differences(read_manifest(root), file_hashes(root)) == []
 
 
-@pytest.mark.slow
-def test_regenerating_gives_identical_bytes(tmp_path):
-    generate_samples(tmp_path / "samples")
-    assert manifest_differences(read_manifest(samples_root()), file_hashes(tmp_path / "samples")) == []
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    """The samples generated once afresh (about 9 s), shared by the tests that only read them."""
+    folder = tmp_path_factory.mktemp("regenerated") / "samples"
+    generate_samples(folder)
+    return folder
 
 
 @pytest.mark.slow
-def test_check_mode_reports_a_changed_file(tmp_path, capsys):
-    generate_samples(tmp_path / "samples")
+def test_regenerating_gives_identical_bytes(regenerated):
+    assert manifest_differences(read_manifest(samples_root()), file_hashes(regenerated)) == []
+
+
+@pytest.mark.slow
+def test_check_mode_reports_a_changed_file(regenerated, tmp_path, capsys):
+    shutil.copytree(regenerated, tmp_path / "samples")
     atomic_write_text(tmp_path / "samples" / "fashion" / "image_list_top", "tampered\n")
     # the manifest still lists the original hash, so --check must complain about this file
     assert main(["--check", "--out", str(tmp_path / "samples")]) == 1

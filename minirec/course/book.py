@@ -506,7 +506,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, default=REPO_ROOT / "build" / "book", help="site folder (default build/book)"
     )
-    parser.add_argument("--jobs", type=int, default=2, help="parallel Sphinx readers (default 2)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="parallel Sphinx processes (default 1: faster here)"
+    )
     parser.add_argument("--check-only", action="store_true", help="only check an already built --out folder")
     parser.add_argument(
         "--screenshots",
