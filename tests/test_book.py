@@ -180,6 +180,16 @@ def test_a_notebook_page_with_the_wrong_title_is_named(small_site):
     assert "first heading ['Untitled'], expected the notebook's title '00 · A test'" in found
 
 
+def test_a_notebook_without_a_title_is_named(small_site):
+    root, site = small_site
+    path = root / "notebooks" / "00_test.ipynb"
+    source = nbformat.read(path, as_version=4)
+    source.cells[0].source = source.cells[0].source.replace("# 00 · A test", "00 · A test")
+    nbformat.write(source, path)
+    with pytest.raises(book.BookError, match="00_test.ipynb: no title; expected a Markdown cell"):
+        book.check_site(site, root)
+
+
 def test_a_missing_notebook_page_is_named(small_site):
     root, site = small_site
     (site / "notebooks" / "00_test.html").unlink()

@@ -82,14 +82,14 @@ def notebook_paths(root: Path = REPO_ROOT) -> list[Path]:
     return sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def notebook_title(notebook: nbformat.NotebookNode) -> str:
+def notebook_title(notebook: nbformat.NotebookNode, name: str = "the notebook") -> str:
     """The text of the notebook's level-1 Markdown heading (its page title in the book)."""
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
                 if line.startswith("# "):
                     return line[2:].strip()
-    raise BookError("the notebook has no '# ' title in a Markdown cell")
+    raise BookError(f"{name}: no title; expected a Markdown cell with a '# ' heading")
 
 
 def package_module(path: str) -> str:
@@ -187,9 +187,9 @@ def mathjax_script() -> Path:
     try:
         path = Path(str(distribution("sphinx-mathjax-offline").locate_file(MATHJAX_FILE)))
     except PackageNotFoundError:
-        path = Path(MATHJAX_FILE)
+        raise BookError("sphinx-mathjax-offline is not installed; run make install") from None
     if not path.is_file():
-        raise BookError(f"{path}: MathJax is missing; install sphinx-mathjax-offline (make install)")
+        raise BookError(f"{path}: MathJax is missing; reinstall sphinx-mathjax-offline (make install)")
     return path
 
 
@@ -362,7 +362,7 @@ def check_notebook_page(
     if page is None:
         return [f"{name}: missing (notebook {source.name})"], {}
     notebook = nbformat.read(source, as_version=4)
-    title = notebook_title(notebook)
+    title = notebook_title(notebook, source.name)
     problems = []
     if [h.strip() for h in page.h1[:1]] != [title]:
         problems.append(f"{name}: first heading {page.h1[:1]!r}, expected the notebook's title {title!r}")
