@@ -28,8 +28,8 @@ nb_execution_mode = "off"
 nb_merge_streams = True
 # Markdown that a cell prints (text/markdown outputs) is read like the Markdown cells, math included.
 nb_render_markdown_format = "myst"
-# The committed notebooks keep the state of their (finished) progress bars; the widget
-# JavaScript would come from a CDN, so it is not loaded and the bars' text is shown instead.
+# Two notebooks keep the widget state of their (finished) progress bars in their metadata, though
+# no output shows a widget; the widget JavaScript would come from a CDN, so none is loaded.
 nb_ipywidgets_js: dict = {}
 
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
