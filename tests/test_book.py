@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import nbformat
@@ -17,10 +16,12 @@ import pytest
 import yaml
 from conftest import REPO_ROOT
 from test_architecture import LAYERS
+from test_environment_files import make_dry_run
 
 from minirec.course import book
+from minirec.course.runner import notebook_paths
 
-NOTEBOOKS = book.notebook_paths()
+NOTEBOOKS = notebook_paths()
 
 
 # --------------------------------------------------------------------------- staging, fast
@@ -235,15 +236,9 @@ def test_missing_mathjax_is_named(small_site):
 # --------------------------------------------------------------------------- make targets, README, workflow
 
 
-def make_dry_run(*targets: str) -> str:
-    result = subprocess.run(["make", "-n", "-B", *targets], cwd=REPO_ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 def test_make_book_builds_with_the_module_and_book_check_installs_debians_chromium():
     assert ".venv/bin/python -m minirec.course.book --out build/book" in make_dry_run("book")
-    check = make_dry_run("book-check")
+    check = "\n".join(make_dry_run("book-check"))
     assert "apt-get install -y --no-install-recommends chromium" in check
     assert "--check-only --screenshots build/book-shots" in check
     assert "playwright" not in check and "pyppeteer" not in check

@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from minirec.course.runner import REPO_ROOT, CurrentEnvKernelManager, notebook_problem
+from minirec.course.runner import REPO_ROOT, CurrentEnvKernelManager, notebook_paths, notebook_problem
 from minirec.data.io import atomic_directory, atomic_write_text
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -321,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         help="folder of <notebook>.py files, each with WRONG_ANSWERS = {grade_id: {label: cell source}}",
     )
     args = parser.parse_args(argv)
-    notebooks = [p.resolve() for p in args.notebooks] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    notebooks = [p.resolve() for p in args.notebooks] or notebook_paths()
     for problem in map(notebook_problem, notebooks):
         if problem:
             parser.error(f"argument notebooks: {problem}")

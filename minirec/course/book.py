@@ -41,7 +41,8 @@ from urllib.parse import unquote, urlsplit
 
 import nbformat
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from minirec.course.runner import REPO_ROOT, notebook_paths
+
 PACKAGE_DIR = REPO_ROOT / "minirec"
 #: Sub-packages in import order; one API page each.
 SUBPACKAGES = (
@@ -75,11 +76,6 @@ class BookError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- staging
-
-
-def notebook_paths(root: Path = REPO_ROOT) -> list[Path]:
-    """The committed notebooks, in reading order."""
-    return sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def notebook_title(notebook: nbformat.NotebookNode, name: str = "the notebook") -> str:

@@ -25,6 +25,11 @@ from minirec.data.io import atomic_write_text
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def notebook_paths(root: Path = REPO_ROOT) -> list[Path]:
+    """The collection's notebooks, ``notebooks/NN_*.ipynb``, in reading order."""
+    return sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
 class CurrentEnvKernelManager(KernelManager):
     """A kernel running this very interpreter, whatever kernelspecs the machine has installed.
 
@@ -146,9 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         "--in-place", action="store_true", help="overwrite the given notebooks with their executed versions"
     )
     args = parser.parse_args(argv)
-    notebooks = [p.resolve() for p in args.notebooks] or sorted(
-        (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
-    )
+    notebooks = [p.resolve() for p in args.notebooks] or notebook_paths()
     if not notebooks:
         parser.error("no notebooks found")
     for problem in map(notebook_problem, notebooks):
